@@ -1,0 +1,124 @@
+/* addr.c: parse and format addresses; classify sources (reflection guard). */
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+
+/* Numeric addresses only: a listener never depends on DNS at start-up. */
+int
+addr_parse(const char *host, uint16_t port, struct addr *a)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		a->len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		a->len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+const char *
+addr_format(const struct sockaddr *sa, char *buf, size_t buf_len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	char host[INET6_ADDRSTRLEN];
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		(void)inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		(void)snprintf(buf, buf_len, "%s:%u", host,
+		    ntohs(sin->sin_port));
+		break;
+	case AF_INET6:
+		(void)inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		(void)snprintf(buf, buf_len, "[%s]:%u", host,
+		    ntohs(sin6->sin6_port));
+		break;
+	default:
+		(void)snprintf(buf, buf_len, "(family %d)", sa->sa_family);
+		break;
+	}
+	return buf;
+}
+
+uint16_t
+addr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return 0;
+}
+
+bool
+addr_equal(const struct addr *a, const struct addr *b)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in *b4 = (const struct sockaddr_in *)&b->ss;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&a->ss;
+	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)&b->ss;
+
+	if (a->ss.ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	if (a->ss.ss_family == AF_INET6)
+		return a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr,
+		    sizeof(a6->sin6_addr)) == 0;
+	return false;
+}
+
+static bool
+ipv4_is_reflector(uint32_t ip)
+{
+	uint8_t first = ip >> 24;
+
+	if (first == 0 || first == 255)		/* 0.0.0.0/8, 255.0.0.0/8 */
+		return true;
+	if ((ip & 0xf0000000U) == 0xe0000000U)	/* 224.0.0.0/4 multicast */
+		return true;
+	return false;
+}
+
+bool
+addr_is_reflector(const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	const struct in6_addr *a6;
+	uint32_t ip;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		return ipv4_is_reflector(ntohl(sin->sin_addr.s_addr));
+	case AF_INET6:
+		a6 = &sin6->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			memcpy(&ip, &a6->s6_addr[12], sizeof(ip));
+			return ipv4_is_reflector(ntohl(ip));
+		}
+		return IN6_IS_ADDR_MULTICAST(a6) ||
+		    IN6_IS_ADDR_UNSPECIFIED(a6);
+	default:
+		return true;
+	}
+}

@@ -1,0 +1,124 @@
+/* conn.c: one TCP connection: echo with back-pressure, half-close, idle timeout. */
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+
+static int	 conn_read(struct conn *, struct buf_pool *);
+static int	 conn_write(struct conn *);
+
+void
+conn_init(struct conn *c, int fd, uint64_t now_ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->active_ms = now_ms;
+	/* A fresh socket may already hold data and always has room. */
+	c->can_read = true;
+	c->can_write = true;
+}
+
+/* 1: moved bytes, 0: nothing to do now, -1: connection is finished. */
+static int
+conn_read(struct conn *c, struct buf_pool *pool)
+{
+	ssize_t n;
+
+	if (c->read_eof || !c->can_read)
+		return 0;
+	if (c->b == NULL && (c->b = buf_get(pool)) == NULL)
+		return 0;	/* out of memory: leave it in the kernel */
+	if (buf_space(c->b) == 0)
+		return 0;	/* back-pressure: wait for the client to read */
+	n = recv(c->fd, c->b->data + c->b->len, buf_space(c->b), 0);
+	if (n > 0) {
+		c->b->len += n;
+		return 1;
+	}
+	if (n == 0) {
+		c->read_eof = true;
+		return 1;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		c->can_read = false;
+		return 0;
+	}
+	if (errno == EINTR)
+		return 1;
+	log_debug("recv fd %d: %s", c->fd, strerror(errno));
+	return -1;
+}
+
+static int
+conn_write(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->b == NULL || buf_pending(c->b) == 0 || !c->can_write)
+		return 0;
+	n = send(c->fd, c->b->data + c->b->off, buf_pending(c->b),
+	    MSG_NOSIGNAL);
+	if (n > 0) {
+		c->b->off += n;
+		c->bytes += n;
+		if (c->b->off == c->b->len)
+			c->b->off = c->b->len = 0;
+		return 1;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		c->can_write = false;
+		return 0;
+	}
+	if (n == -1 && errno == EINTR)
+		return 1;
+	log_debug("send fd %d: %s", c->fd, strerror(errno));
+	return -1;
+}
+
+/*
+ * Move bytes until the kernel says wait, the budget is spent, or the
+ * connection is finished.  *moved tells the caller whether to refresh the
+ * idle timer.  The buffer goes back to the pool whenever it is empty.
+ */
+enum conn_status
+conn_run(struct conn *c, struct buf_pool *pool, uint64_t budget, bool *moved)
+{
+	uint64_t start = c->bytes;
+	int r, w;
+
+	*moved = false;
+	for (;;) {
+		if ((r = conn_read(c, pool)) == -1 || (w = conn_write(c)) == -1)
+			return CONN_DONE;
+		if (r == 1 || w == 1)
+			*moved = true;
+		if (c->read_eof && (c->b == NULL || buf_pending(c->b) == 0))
+			return CONN_DONE;	/* half-closed and flushed */
+		if (r == 0 && w == 0)
+			break;
+		if (c->bytes - start >= budget)
+			return CONN_MORE;
+	}
+	if (c->b != NULL && buf_pending(c->b) == 0) {
+		buf_put(pool, c->b);
+		c->b = NULL;
+	}
+	return CONN_IDLE;
+}
+
+void
+conn_close(struct conn *c, struct buf_pool *pool)
+{
+	if (c->b != NULL) {
+		buf_put(pool, c->b);
+		c->b = NULL;
+	}
+	if (c->fd != -1)
+		(void)close(c->fd);
+	c->fd = -1;
+}

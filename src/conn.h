@@ -1,0 +1,44 @@
+/* conn.h: one TCP connection: echo with back-pressure, half-close, idle timeout. */
+#ifndef ECHOD_CONN_H
+#define ECHOD_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/*
+ * The connection is registered edge-triggered for input and output once;
+ * can_read and can_write remember what the kernel last said, so a
+ * connection that stopped reading because its buffer was full resumes
+ * when output drains, without another epoll_ctl.
+ */
+struct conn {
+	int		 fd;
+	struct buf	*b;		/* NULL while nothing is in flight */
+	bool		 can_read;
+	bool		 can_write;
+	bool		 read_eof;	/* client half-closed */
+	bool		 queued;	/* on the worker's run queue */
+	uint64_t	 active_ms;	/* last byte moved, CLOCK_MONOTONIC */
+	uint64_t	 bytes;		/* echoed so far */
+	struct conn	*prev;		/* worker's list, oldest activity first */
+	struct conn	*next;
+	struct conn	*run_next;
+};
+
+enum conn_status {
+	CONN_IDLE,		/* waiting for the kernel */
+	CONN_MORE,		/* budget spent with work left: run again */
+	CONN_DONE,		/* finished or failed: close it */
+};
+
+/* Bytes one conn_run may move before yielding to other connections. */
+#define CONN_BUDGET	(16 * BUF_SIZE)
+
+void		 conn_init(struct conn *, int, uint64_t);
+enum conn_status conn_run(struct conn *, struct buf_pool *, uint64_t,
+		    bool *);
+void		 conn_close(struct conn *, struct buf_pool *);
+
+#endif

@@ -1,0 +1,205 @@
+/* listen.c: open, describe and match listening sockets across reloads. */
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+
+static int	 listen_open(struct listener *, int);
+static int	 set_opt(int, int, int, const char *, const char *);
+static const struct listener *find_kept(const struct listener_set *,
+		    const struct config_listen *);
+
+static int
+set_opt(int fd, int level, int opt, const char *opt_name, const char *where)
+{
+	int on = 1;
+
+	if (setsockopt(fd, level, opt, &on, sizeof(on)) == -1) {
+		log_warn("setsockopt %s on %s", opt_name, where);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+listen_open(struct listener *li, int backlog)
+{
+	char want[ADDR_STRLEN], bound[ADDR_STRLEN];
+	int family = li->want.ss.ss_family;
+	int type = li->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+
+	(void)addr_format((struct sockaddr *)&li->want.ss, want, sizeof(want));
+	if ((li->fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		log_warn("socket for %s %s", config_proto_name(li->proto),
+		    want);
+		return -1;
+	}
+	/* Without V6ONLY, "::" would also take 0.0.0.0's port and clash. */
+	if (family == AF_INET6 &&
+	    set_opt(li->fd, IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", want))
+		goto fail;
+	if (li->proto == PROTO_TCP &&
+	    (set_opt(li->fd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", want) ||
+	    /* Accepted sockets inherit it: echoes are never held back. */
+	    set_opt(li->fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", want)))
+		goto fail;
+	/* The UDP worker answers from the address the datagram was sent to. */
+	if (li->proto == PROTO_UDP && family == AF_INET &&
+	    set_opt(li->fd, IPPROTO_IP, IP_PKTINFO, "IP_PKTINFO", want))
+		goto fail;
+	if (li->proto == PROTO_UDP && family == AF_INET6 &&
+	    set_opt(li->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO,
+	    "IPV6_RECVPKTINFO", want))
+		goto fail;
+	if (bind(li->fd, (struct sockaddr *)&li->want.ss, li->want.len) ==
+	    -1) {
+		log_warn("bind %s %s", config_proto_name(li->proto), want);
+		goto fail;
+	}
+	if (li->proto == PROTO_TCP && listen(li->fd, backlog) == -1) {
+		log_warn("listen %s", want);
+		goto fail;
+	}
+	li->bound.len = sizeof(li->bound.ss);
+	if (getsockname(li->fd, (struct sockaddr *)&li->bound.ss,
+	    &li->bound.len) == -1) {
+		log_warn("getsockname %s", want);
+		goto fail;
+	}
+	(void)snprintf(li->name, sizeof(li->name), "%s %s",
+	    config_proto_name(li->proto), addr_format(
+	    (struct sockaddr *)&li->bound.ss, bound, sizeof(bound)));
+	return 0;
+fail:
+	(void)close(li->fd);
+	li->fd = -1;
+	return -1;
+}
+
+static const struct listener *
+find_kept(const struct listener_set *old, const struct config_listen *cl)
+{
+	size_t i;
+
+	if (old == NULL)
+		return NULL;
+	for (i = 0; i < old->n; i++)
+		if (old->l[i].fd != -1 && old->l[i].proto == cl->proto &&
+		    addr_equal(&old->l[i].want, &cl->addr))
+			return &old->l[i];
+	return NULL;
+}
+
+int
+listen_open_all(const struct config *cf, const struct listener_set *old,
+    struct listener_set *set)
+{
+	const struct listener *prev;
+	struct listener *li;
+	size_t i;
+
+	set->n = 0;
+	if ((set->l = calloc(cf->nlistens, sizeof(*set->l))) == NULL) {
+		log_warn("calloc %zu listeners", cf->nlistens);
+		return -1;
+	}
+	for (i = 0; i < cf->nlistens; i++) {
+		li = &set->l[i];
+		if ((prev = find_kept(old, &cf->listens[i])) != NULL) {
+			*li = *prev;
+			li->kept = true;
+			/* A new backlog applies to a listening socket too. */
+			if (li->proto == PROTO_TCP &&
+			    listen(li->fd, cf->backlog) == -1)
+				log_warn("listen %s", li->name);
+		} else {
+			li->proto = cf->listens[i].proto;
+			li->want = cf->listens[i].addr;
+			li->kept = false;
+			if (listen_open(li, cf->backlog) == -1)
+				goto fail;
+		}
+		set->n++;
+	}
+	return 0;
+fail:
+	for (i = 0; i < set->n; i++)
+		if (!set->l[i].kept)
+			(void)close(set->l[i].fd);
+	free(set->l);
+	set->l = NULL;
+	set->n = 0;
+	return -1;
+}
+
+void
+listen_close_unkept(struct listener_set *old, const struct listener_set *cur)
+{
+	size_t i, j;
+	bool kept;
+
+	for (i = 0; i < old->n; i++) {
+		kept = false;
+		for (j = 0; j < cur->n; j++)
+			if (cur->l[j].fd == old->l[i].fd)
+				kept = true;
+		if (!kept && old->l[i].fd != -1) {
+			log_notice("closed listener %s", old->l[i].name);
+			(void)close(old->l[i].fd);
+		}
+		old->l[i].fd = -1;
+	}
+}
+
+void
+listen_close_all(struct listener_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->l[i].fd != -1)
+			(void)close(set->l[i].fd);
+		set->l[i].fd = -1;
+	}
+}
+
+void
+listen_free(struct listener_set *set)
+{
+	free(set->l);
+	set->l = NULL;
+	set->n = 0;
+}
+
+void
+listen_close_proto(struct listener_set *set, enum config_proto keep)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->l[i].proto != keep && set->l[i].fd != -1) {
+			(void)close(set->l[i].fd);
+			set->l[i].fd = -1;
+		}
+}
+
+size_t
+listen_count(const struct listener_set *set, enum config_proto proto)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < set->n; i++)
+		if (set->l[i].proto == proto && set->l[i].fd != -1)
+			n++;
+	return n;
+}

@@ -1,0 +1,185 @@
+/* log.c: syslog and stderr output, levels, rate limiting. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "log.h"
+
+/* The one piece of logging state: set at start-up, inherited by workers. */
+static struct {
+	const char	*ident;
+	bool		 to_stderr;
+	int		 level;
+} log_dest = { "echod", true, LOG_INFO };
+
+static void	 vlog(int, const char *, va_list);
+static void	 vlog_errno(int, int, const char *, va_list);
+
+static const struct {
+	const char	*name;
+	int		 value;
+} levels[] = {
+	{ "emerg", LOG_EMERG }, { "alert", LOG_ALERT }, { "crit", LOG_CRIT },
+	{ "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
+	{ "warn", LOG_WARNING }, { "notice", LOG_NOTICE }, { "info", LOG_INFO },
+	{ "debug", LOG_DEBUG },
+}, facilities[] = {
+	{ "daemon", LOG_DAEMON }, { "user", LOG_USER }, { "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
+};
+
+void
+log_init(const char *ident, bool to_stderr)
+{
+	log_dest.ident = ident;
+	log_dest.to_stderr = to_stderr;
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/* Called again on every successful reload with the new facility and level. */
+void
+log_configure(int facility, int level)
+{
+	closelog();
+	openlog(log_dest.ident, LOG_PID | LOG_NDELAY, facility);
+	(void)setlogmask(LOG_UPTO(level));
+	log_dest.level = level;
+}
+
+void
+log_set_stderr(bool to_stderr)
+{
+	log_dest.to_stderr = to_stderr;
+}
+
+int
+log_level_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcasecmp(name, levels[i].name) == 0)
+			return levels[i].value;
+	return -1;
+}
+
+int
+log_facility_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcasecmp(name, facilities[i].name) == 0)
+			return facilities[i].value;
+	return -1;
+}
+
+static void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	int saved_errno = errno;
+
+	if (pri > log_dest.level) {
+		errno = saved_errno;
+		return;
+	}
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_dest.to_stderr) {
+		/* One write per line so lines from workers do not interleave. */
+		(void)fprintf(stderr, "%s: %s\n", log_dest.ident, msg);
+		(void)fflush(stderr);
+	}
+	syslog(pri, "%s", msg);
+	errno = saved_errno;
+}
+
+static void
+vlog_errno(int pri, int saved_errno, const char *fmt, va_list ap)
+{
+	char f[512];
+
+	if (snprintf(f, sizeof(f), "%s: %s", fmt, strerror(saved_errno)) >=
+	    (int)sizeof(f))
+		vlog(pri, fmt, ap);
+	else
+		vlog(pri, f, ap);
+	errno = saved_errno;
+}
+
+#define LOG_VARIANT(name, pri)					\
+void								\
+name(const char *fmt, ...)					\
+{								\
+	va_list ap;						\
+								\
+	va_start(ap, fmt);					\
+	vlog(pri, fmt, ap);					\
+	va_end(ap);						\
+}
+
+#define LOG_VARIANT_ERRNO(name, pri)				\
+void								\
+name(const char *fmt, ...)					\
+{								\
+	va_list ap;						\
+	int saved_errno = errno;				\
+								\
+	va_start(ap, fmt);					\
+	vlog_errno(pri, saved_errno, fmt, ap);			\
+	va_end(ap);						\
+}
+
+LOG_VARIANT_ERRNO(log_warn, LOG_WARNING)
+LOG_VARIANT(log_warnx, LOG_WARNING)
+LOG_VARIANT_ERRNO(log_err, LOG_ERR)
+LOG_VARIANT(log_errx, LOG_ERR)
+LOG_VARIANT(log_notice, LOG_NOTICE)
+LOG_VARIANT(log_info, LOG_INFO)
+LOG_VARIANT(log_debug, LOG_DEBUG)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+	int saved_errno = errno;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_CRIT, saved_errno, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+bool
+log_ratelimit_allow(struct log_ratelimit *rl, uint64_t now_ms,
+    uint64_t *suppressed)
+{
+	if (rl->started && now_ms - rl->last_ms < rl->interval_ms) {
+		rl->suppressed++;
+		return false;
+	}
+	rl->started = true;
+	rl->last_ms = now_ms;
+	*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	return true;
+}

@@ -1,0 +1,83 @@
+/* main.c: command line, -t, daemonize, then master_run(). */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "config.h"
+#include "log.h"
+#include "master.h"
+#include "proc.h"
+
+static int	 load_config(const struct cmdline *, struct config **);
+
+/* Print every diagnostic: a config is fixed in one pass, not one per run. */
+static int
+load_config(const struct cmdline *cl, struct config **cfp)
+{
+	struct config_diag d;
+	int flags = 0, i;
+
+	/* -t proves the accounts exist; a non-root daemon never uses them. */
+	if (cl->action == CMDLINE_TEST || geteuid() == 0)
+		flags |= CONFIG_RESOLVE_IDS;
+	if ((*cfp = config_load(cl->config_path, flags, &d)) != NULL)
+		return 0;
+	for (i = 0; i < d.count; i++)
+		log_errx("%s", d.msg[i]);
+	if (d.count == CONFIG_DIAG_MAX)
+		log_errx("%s: stopped after %d errors", cl->config_path,
+		    d.count);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct master_opts opts;
+	struct cmdline cl;
+	struct config *cf;
+
+	cmdline_parse(argc, argv, &cl);
+	switch (cl.action) {
+	case CMDLINE_ERROR:
+		(void)fprintf(stderr, "echod: %s\n%s", cl.error,
+		    cmdline_usage());
+		return 1;
+	case CMDLINE_HELP:
+		(void)fputs(cmdline_usage(), stdout);
+		return 0;
+	case CMDLINE_VERSION:
+		(void)printf("echod %s\n", PACKAGE_VERSION);
+		return 0;
+	case CMDLINE_TEST:
+	case CMDLINE_RUN:
+		break;
+	}
+	log_init("echod", true);
+	if (load_config(&cl, &cf) == -1) {
+		if (cl.action == CMDLINE_TEST)
+			(void)fprintf(stderr, "echod: configuration file %s "
+			    "test failed\n", cl.config_path);
+		return 1;
+	}
+	if (cl.action == CMDLINE_TEST) {
+		(void)printf("echod: configuration file %s test is "
+		    "successful\n", cl.config_path);
+		config_free(cf);
+		return 0;
+	}
+	log_configure(cf->log_facility, cf->log_level);
+	if (geteuid() != 0)
+		log_notice("running as uid %ld, not root: user \"%s\" and "
+		    "group \"%s\" are ignored", (long)geteuid(), cf->user,
+		    cf->group);
+	/* The title overwrites argv: keep what we still need from it. */
+	if ((opts.config_path = strdup(cl.config_path)) == NULL)
+		fatal("strdup");
+	proc_title_init(argc, argv);
+	opts.foreground = cl.foreground;
+	return master_run(cf, &opts);
+}

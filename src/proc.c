@@ -1,0 +1,296 @@
+/* proc.c: process plumbing: title, pidfile, privilege drop, daemonize, parent death. */
+
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+
+extern char **environ;
+
+/* The argv+environ area `ps` reads; overwritten to show the role. */
+static struct {
+	char		*start;
+	size_t		 len;
+} title_area;
+
+/*
+ * Linux has no setproctitle: `ps` shows the memory argv points to.  The
+ * environment usually follows argv; move it to the heap so the whole
+ * contiguous area can hold the title.
+ */
+void
+proc_title_init(int argc, char **argv)
+{
+	char *end;
+	int i, n;
+
+	if (argc < 1 || argv[0] == NULL)
+		return;
+	end = argv[0] + strlen(argv[0]) + 1;
+	for (i = 1; i < argc && argv[i] == end; i++)
+		end = argv[i] + strlen(argv[i]) + 1;
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	if (n > 0 && environ[0] == end) {
+		char **env = calloc(n + 1, sizeof(*env));
+
+		if (env != NULL) {
+			for (i = 0; i < n; i++) {
+				if (environ[i] == end)
+					end = environ[i] + strlen(environ[i]) + 1;
+				if ((env[i] = strdup(environ[i])) == NULL)
+					break;
+			}
+			if (i == n)
+				environ = env;
+		}
+	}
+	title_area.start = argv[0];
+	title_area.len = end - argv[0];
+	/* Arguments past argv[0] now belong to the title area. */
+	for (i = 1; i < argc; i++)
+		argv[i] = NULL;
+}
+
+void
+proc_title_set(const char *title)
+{
+	if (title_area.start != NULL && title_area.len > 1) {
+		memset(title_area.start, 0, title_area.len);
+		(void)snprintf(title_area.start, title_area.len, "%s", title);
+	}
+	/* `ps -o comm` and top read the 15-byte kernel name instead. */
+	(void)prctl(PR_SET_NAME, title, 0, 0, 0);
+}
+
+/*
+ * Open and lock the pid file before binding anything, so a second instance
+ * refuses to start with a clear reason instead of a bind error.  The lock
+ * lives as long as the master holds the descriptor.
+ */
+int
+proc_pidfile_open(struct pidfile *pf, const char *path)
+{
+	char buf[32], *dir, *copy;
+	ssize_t n;
+
+	pf->fd = -1;
+	pf->path = NULL;
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	dir = dirname(copy);
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		log_warn("mkdir %s", dir);
+	free(copy);
+	if ((pf->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+		log_warn("open pid file %s", path);
+		return -1;
+	}
+	if (flock(pf->fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			n = pread(pf->fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			log_warnx("pid file %s is locked by pid %s: is echod "
+			    "already running? (stop it, or set another "
+			    "pidfile)", path, buf[0] != '\0' ? buf : "?");
+		} else
+			log_warn("flock %s", path);
+		(void)close(pf->fd);
+		pf->fd = -1;
+		return -1;
+	}
+	if ((pf->path = strdup(path)) == NULL) {
+		(void)close(pf->fd);
+		pf->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+proc_pidfile_write(struct pidfile *pf, pid_t pid)
+{
+	char buf[32];
+	int n;
+
+	if (pf->fd == -1)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)pid);
+	if (ftruncate(pf->fd, 0) == -1 || pwrite(pf->fd, buf, n, 0) != n) {
+		log_warn("write pid file %s", pf->path);
+		return -1;
+	}
+	return 0;
+}
+
+void
+proc_pidfile_remove(struct pidfile *pf)
+{
+	if (pf->fd == -1)
+		return;
+	if (unlink(pf->path) == -1)
+		log_warn("unlink %s", pf->path);
+	(void)close(pf->fd);
+	pf->fd = -1;
+	free(pf->path);
+	pf->path = NULL;
+}
+
+/* A worker drops its copy; the master's descriptor keeps the lock. */
+void
+proc_pidfile_close_child(struct pidfile *pf)
+{
+	if (pf->fd != -1)
+		(void)close(pf->fd);
+	pf->fd = -1;
+}
+
+/* setgroups before setgid before setuid: each needs the privilege the next drops. */
+int
+proc_drop_privileges(uid_t uid, gid_t gid, const char *user)
+{
+	if (setgroups(1, &gid) == -1) {
+		log_warn("setgroups %ld", (long)gid);
+		return -1;
+	}
+	if (setresgid(gid, gid, gid) == -1) {
+		log_warn("setresgid %ld", (long)gid);
+		return -1;
+	}
+	if (setresuid(uid, uid, uid) == -1) {
+		log_warn("setresuid %s (%ld)", user, (long)uid);
+		return -1;
+	}
+	/* Verify: a way back to root would make the drop worthless. */
+	if (setuid(0) != -1 || getuid() != uid || geteuid() != uid ||
+	    getgid() != gid || getegid() != gid) {
+		log_warnx("privileges of %s were not fully dropped", user);
+		return -1;
+	}
+	return 0;
+}
+
+int
+proc_daemonize(void)
+{
+	int fd;
+
+	switch (fork()) {
+	case -1:
+		log_warn("fork");
+		return -1;
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
+	if (setsid() == -1) {
+		log_warn("setsid");
+		return -1;
+	}
+	/* Not a session leader: the daemon can never regain a terminal. */
+	switch (fork()) {
+	case -1:
+		log_warn("fork");
+		return -1;
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
+	if (chdir("/") == -1) {
+		log_warn("chdir /");
+		return -1;
+	}
+	(void)umask(022);
+	if ((fd = open("/dev/null", O_RDWR)) == -1) {
+		log_warn("open /dev/null");
+		return -1;
+	}
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	(void)dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		(void)close(fd);
+	return 0;
+}
+
+/*
+ * A worker must not outlive the master and keep a port: the kernel sends
+ * SIGQUIT when the master dies.  The getppid check closes the window where
+ * the master died before prctl.
+ */
+int
+proc_watch_parent(pid_t master)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGQUIT, 0, 0, 0) == -1) {
+		log_warn("prctl PR_SET_PDEATHSIG");
+		return -1;
+	}
+	if (getppid() != master) {
+		log_warnx("master %ld is gone", (long)master);
+		return -1;
+	}
+	return 0;
+}
+
+/* Raise RLIMIT_NOFILE towards `want`; *got is what is in force after. */
+int
+proc_raise_nofile(uint64_t want, uint64_t *got)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit RLIMIT_NOFILE");
+		return -1;
+	}
+	*got = rl.rlim_cur;
+	if (rl.rlim_cur >= want)
+		return 0;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want) {
+		rl.rlim_max = want;
+		/* Only root may raise the hard limit; try, then settle. */
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			*got = want;
+			return 0;
+		}
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return -1;
+		rl.rlim_cur = rl.rlim_max;
+	}
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("setrlimit RLIMIT_NOFILE %llu",
+		    (unsigned long long)rl.rlim_cur);
+		return -1;
+	}
+	*got = rl.rlim_cur;
+	return *got >= want ? 0 : -1;
+}
+
+uint64_t
+proc_now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

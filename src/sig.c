@@ -1,0 +1,68 @@
+/* sig.c: the only code that runs in signal context. */
+
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "log.h"
+#include "sig.h"
+
+/* The only process-wide state besides the log destination: it must be. */
+static volatile sig_atomic_t pending[NSIG];
+
+static void	 sig_catch(int);
+
+static void
+sig_catch(int signo)
+{
+	pending[signo] = 1;
+}
+
+void
+sig_init(const int *signals, sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t block;
+	int i;
+
+	(void)sigemptyset(&block);
+	for (i = 0; signals[i] != 0; i++)
+		(void)sigaddset(&block, signals[i]);
+	/* Block first, so nothing arrives between installing and waiting. */
+	if (sigprocmask(SIG_BLOCK, &block, waitmask) == -1)
+		fatal("sigprocmask");
+	for (i = 0; signals[i] != 0; i++)
+		(void)sigdelset(waitmask, signals[i]);
+
+	memset(&sa, 0, sizeof(sa));
+	(void)sigemptyset(&sa.sa_mask);
+	sa.sa_handler = sig_catch;
+	for (i = 0; signals[i] != 0; i++) {
+		pending[signals[i]] = 0;
+		if (sigaction(signals[i], &sa, NULL) == -1)
+			fatal("sigaction %d", signals[i]);
+	}
+	/* A client that vanishes must cost an EPIPE, not the process. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction SIGPIPE");
+}
+
+/*
+ * Every handled signal is blocked outside the one wait call, so reading
+ * and clearing the flag cannot race with the handler.
+ */
+bool
+sig_take(int signo)
+{
+	if (pending[signo] == 0)
+		return false;
+	pending[signo] = 0;
+	return true;
+}
+
+bool
+sig_peek(int signo)
+{
+	return pending[signo] != 0;
+}

@@ -1,0 +1,18 @@
+/* sig.h: the only code that runs in signal context. */
+#ifndef ECHOD_SIG_H
+#define ECHOD_SIG_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+/*
+ * sig_init() catches the given signals (a 0-terminated list), blocks them,
+ * ignores SIGPIPE and fills *waitmask with the mask to install during the
+ * process's one blocking call (ppoll or epoll_pwait), so a signal is only
+ * ever delivered there.
+ */
+void	 sig_init(const int *, sigset_t *);
+bool	 sig_take(int);
+bool	 sig_peek(int);
+
+#endif

@@ -1,0 +1,37 @@
+/* worker.c: what every worker is given and does at birth. */
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "proc.h"
+#include "sig.h"
+#include "worker.h"
+
+void
+worker_init(const struct worker_env *we, const char *title, sigset_t *waitmask)
+{
+	static const int signals[] = { SIGTERM, SIGINT, SIGQUIT, 0 };
+	struct sigaction sa;
+
+	/* The master's handlers and flags mean nothing here. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	sig_init(signals, waitmask);
+	(void)sigdelset(waitmask, SIGHUP);
+	(void)sigdelset(waitmask, SIGCHLD);
+
+	proc_title_set(title);
+	if (proc_watch_parent(we->master_pid) == -1)
+		exit(PROC_EXIT_INIT);
+	if (we->drop_privileges &&
+	    proc_drop_privileges(we->cf->uid, we->cf->gid, we->cf->user) == -1) {
+		log_errx("%s: cannot run as %s:%s; exiting", title,
+		    we->cf->user, we->cf->group);
+		exit(PROC_EXIT_INIT);
+	}
+}

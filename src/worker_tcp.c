@@ -1,0 +1,447 @@
+/* worker_tcp.c: TCP worker: epoll loop, accept under the lock, connection table, timers. */
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acceptlock.h"
+#include "buf.h"
+#include "conn.h"
+#include "log.h"
+#include "proc.h"
+#include "sig.h"
+#include "worker.h"
+
+#define MAX_EVENTS		256
+#define ACCEPT_BATCH		32	/* connections per lock hold */
+#define LOCK_RETRY_MS		1	/* after losing the lock race */
+#define ACCEPT_PAUSE_MS		100	/* after EMFILE, ENFILE, ENOBUFS */
+#define SPARE_CONNS_MAX		256
+#define SPARE_BUFS_MAX		64
+#define LISTENER_TAG		(UINT64_C(1) << 63)
+
+struct worker_tcp {
+	const struct worker_env	*we;
+	const struct config	*cf;
+	int			 epfd;
+	int			*lfds;		/* TCP listeners */
+	size_t			 nlfds;
+	bool			 listening;	/* listeners in the epoll set */
+	bool			 draining;
+	uint64_t		 now_ms;
+	uint64_t		 accept_resume_ms;
+	uint64_t		 drain_deadline_ms;
+	int			 nconns;
+	uint64_t		 accepted;
+	struct conn		*oldest;	/* by last activity */
+	struct conn		*newest;
+	struct conn		*runq;		/* budget spent, work left */
+	struct conn		*runq_tail;
+	struct conn		*spare;		/* recycled conn structs */
+	size_t			 nspare;
+	struct buf_pool		 pool;
+	struct log_ratelimit	 accept_rl;
+	sigset_t		 waitmask;
+};
+
+static void	 tcp_setup(struct worker_tcp *);
+static void	 arm_listeners(struct worker_tcp *, bool);
+static void	 update_accepting(struct worker_tcp *);
+static void	 pause_accepting(struct worker_tcp *, uint64_t);
+static void	 accept_ready(struct worker_tcp *, int);
+static void	 accept_batch(struct worker_tcp *, int);
+static void	 accept_failed(struct worker_tcp *);
+static void	 conn_add(struct worker_tcp *, int);
+static void	 conn_drop(struct worker_tcp *, struct conn *);
+static void	 conn_touch(struct worker_tcp *, struct conn *);
+static void	 conn_unlink(struct worker_tcp *, struct conn *);
+static void	 conn_service(struct worker_tcp *, struct conn *);
+static void	 conn_event(struct worker_tcp *, struct conn *, uint32_t);
+static void	 run_queue(struct worker_tcp *);
+static void	 expire_idle(struct worker_tcp *);
+static void	 drain_start(struct worker_tcp *);
+static void	 close_all(struct worker_tcp *);
+static int	 next_timeout(struct worker_tcp *);
+static _Noreturn void tcp_exit(struct worker_tcp *, const char *);
+
+static void
+tcp_setup(struct worker_tcp *w)
+{
+	struct listener_set *ls = w->we->ls;
+	size_t i;
+
+	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_err("tcp worker: epoll_create1");
+		exit(PROC_EXIT_INIT);
+	}
+	if ((w->lfds = calloc(ls->n, sizeof(*w->lfds))) == NULL) {
+		log_err("tcp worker: calloc");
+		exit(PROC_EXIT_INIT);
+	}
+	for (i = 0; i < ls->n; i++)
+		if (ls->l[i].proto == PROTO_TCP && ls->l[i].fd != -1)
+			w->lfds[w->nlfds++] = ls->l[i].fd;
+	buf_pool_init(&w->pool, SPARE_BUFS_MAX);
+	w->accept_rl.interval_ms = 10000;
+}
+
+/*
+ * With a lock, every idle worker watches the listeners and the lock picks
+ * who accepts; the losers stand down for LOCK_RETRY_MS.  With no lock,
+ * EPOLLEXCLUSIVE lets the kernel wake a single worker per connection.
+ */
+static void
+arm_listeners(struct worker_tcp *w, bool on)
+{
+	struct epoll_event ev;
+	size_t i;
+
+	for (i = 0; i < w->nlfds; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		if (acceptlock_kind(w->we->lock) == ACCEPTLOCK_NONE)
+			ev.events |= EPOLLEXCLUSIVE;
+		ev.data.u64 = LISTENER_TAG | i;
+		if (epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+		    w->lfds[i], &ev) == -1)
+			log_warn("tcp worker: epoll_ctl %s listener",
+			    on ? "add" : "del");
+	}
+	w->listening = on;
+}
+
+static void
+update_accepting(struct worker_tcp *w)
+{
+	/* A full worker that won the lock would accept what it cannot serve. */
+	bool want = !w->draining && w->nconns < w->cf->max_connections &&
+	    w->now_ms >= w->accept_resume_ms;
+
+	if (want != w->listening)
+		arm_listeners(w, want);
+}
+
+static void
+pause_accepting(struct worker_tcp *w, uint64_t ms)
+{
+	w->accept_resume_ms = w->now_ms + ms;
+	update_accepting(w);
+}
+
+static void
+accept_ready(struct worker_tcp *w, int lfd)
+{
+	int r;
+
+	if (!w->listening)
+		return;		/* stood down earlier in this batch of events */
+	if ((r = acceptlock_try(w->we->lock)) == 0) {
+		pause_accepting(w, LOCK_RETRY_MS);
+		return;
+	}
+	if (r == -1) {
+		log_warn("tcp worker: accept lock");
+		pause_accepting(w, ACCEPT_PAUSE_MS);
+		return;
+	}
+	if (acceptlock_recovered(w->we->lock))
+		log_warnx("tcp worker: took over the accept lock from a "
+		    "worker that died holding it");
+	accept_batch(w, lfd);
+	acceptlock_release(w->we->lock);
+	update_accepting(w);
+}
+
+static void
+accept_batch(struct worker_tcp *w, int lfd)
+{
+	int fd, i;
+
+	for (i = 0; i < ACCEPT_BATCH &&
+	    w->nconns < w->cf->max_connections; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd != -1) {
+			conn_add(w, fd);
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (errno == EINTR || errno == ECONNABORTED ||
+		    errno == EPROTO || errno == EPERM)
+			continue;
+		accept_failed(w);
+		return;
+	}
+}
+
+/* EMFILE and friends: a busy loop would not free a descriptor; pause. */
+static void
+accept_failed(struct worker_tcp *w)
+{
+	uint64_t suppressed;
+	int saved_errno = errno;
+
+	if (log_ratelimit_allow(&w->accept_rl, w->now_ms, &suppressed)) {
+		errno = saved_errno;
+		log_warn("tcp worker: accept4 (pausing accepts for %d ms; "
+		    "%llu more since last logged)", ACCEPT_PAUSE_MS,
+		    (unsigned long long)suppressed);
+	}
+	w->accept_resume_ms = w->now_ms + ACCEPT_PAUSE_MS;
+}
+
+static void
+conn_add(struct worker_tcp *w, int fd)
+{
+	struct epoll_event ev;
+	struct conn *c;
+
+	if ((c = w->spare) != NULL) {
+		w->spare = c->next;
+		w->nspare--;
+	} else if ((c = malloc(sizeof(*c))) == NULL) {
+		log_warn("tcp worker: malloc connection");
+		(void)close(fd);
+		return;
+	}
+	conn_init(c, fd, w->now_ms);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+	ev.data.ptr = c;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		log_warn("tcp worker: epoll_ctl add connection");
+		(void)close(fd);
+		free(c);
+		return;
+	}
+	c->prev = w->newest;
+	if (w->newest != NULL)
+		w->newest->next = c;
+	else
+		w->oldest = c;
+	w->newest = c;
+	w->nconns++;
+	w->accepted++;
+}
+
+static void
+conn_unlink(struct worker_tcp *w, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->oldest = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		w->newest = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* Closing the descriptor also removes it from the epoll set. */
+static void
+conn_drop(struct worker_tcp *w, struct conn *c)
+{
+	log_debug("tcp worker: closing fd %d after %llu bytes", c->fd,
+	    (unsigned long long)c->bytes);
+	conn_unlink(w, c);
+	conn_close(c, &w->pool);
+	w->nconns--;
+	if (w->nspare < SPARE_CONNS_MAX) {
+		c->next = w->spare;
+		w->spare = c;
+		w->nspare++;
+	} else
+		free(c);
+}
+
+static void
+conn_touch(struct worker_tcp *w, struct conn *c)
+{
+	c->active_ms = w->now_ms;
+	if (c == w->newest)
+		return;
+	conn_unlink(w, c);
+	c->prev = w->newest;
+	w->newest->next = c;
+	w->newest = c;
+}
+
+static void
+conn_service(struct worker_tcp *w, struct conn *c)
+{
+	bool moved;
+
+	switch (conn_run(c, &w->pool, CONN_BUDGET, &moved)) {
+	case CONN_DONE:
+		conn_drop(w, c);
+		return;
+	case CONN_MORE:
+		/* Let other connections have their turn before this one's next. */
+		c->queued = true;
+		c->run_next = NULL;
+		if (w->runq_tail != NULL)
+			w->runq_tail->run_next = c;
+		else
+			w->runq = c;
+		w->runq_tail = c;
+		break;
+	case CONN_IDLE:
+		break;
+	}
+	if (moved)
+		conn_touch(w, c);
+}
+
+static void
+conn_event(struct worker_tcp *w, struct conn *c, uint32_t events)
+{
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		c->can_read = true;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		c->can_write = true;
+	/* A queued connection runs from the queue, where it can be freed. */
+	if (!c->queued)
+		conn_service(w, c);
+}
+
+static void
+run_queue(struct worker_tcp *w)
+{
+	struct conn *c, *q = w->runq;
+
+	w->runq = w->runq_tail = NULL;
+	while ((c = q) != NULL) {
+		q = c->run_next;
+		c->queued = false;
+		conn_service(w, c);
+	}
+}
+
+static void
+expire_idle(struct worker_tcp *w)
+{
+	uint64_t limit = (uint64_t)w->cf->idle_timeout_s * 1000;
+	struct conn *c;
+
+	if (limit == 0)
+		return;
+	while ((c = w->oldest) != NULL && !c->queued &&
+	    w->now_ms - c->active_ms >= limit) {
+		log_debug("tcp worker: fd %d idle for %d s", c->fd,
+		    w->cf->idle_timeout_s);
+		conn_drop(w, c);
+	}
+}
+
+/* Stop accepting at once; serve what is open until it closes or time is up. */
+static void
+drain_start(struct worker_tcp *w)
+{
+	size_t i;
+
+	if (w->draining)
+		return;
+	w->draining = true;
+	w->drain_deadline_ms = w->now_ms +
+	    (uint64_t)w->cf->shutdown_timeout_s * 1000;
+	update_accepting(w);
+	/* The master keeps its copies; ours must go so ports can close. */
+	for (i = 0; i < w->nlfds; i++)
+		(void)close(w->lfds[i]);
+	w->nlfds = 0;
+	log_info("tcp worker: draining %d connections", w->nconns);
+}
+
+static void
+close_all(struct worker_tcp *w)
+{
+	while (w->oldest != NULL)
+		conn_drop(w, w->oldest);
+	w->runq = w->runq_tail = NULL;
+}
+
+static int
+next_timeout(struct worker_tcp *w)
+{
+	uint64_t t = UINT64_MAX, d;
+
+	if (w->runq != NULL)
+		return 0;
+	if (!w->listening && !w->draining &&
+	    w->nconns < w->cf->max_connections)
+		t = w->accept_resume_ms > w->now_ms ?
+		    w->accept_resume_ms - w->now_ms : 0;
+	if (w->cf->idle_timeout_s > 0 && w->oldest != NULL) {
+		d = w->oldest->active_ms +
+		    (uint64_t)w->cf->idle_timeout_s * 1000;
+		d = d > w->now_ms ? d - w->now_ms : 0;
+		if (d < t)
+			t = d;
+	}
+	if (w->draining) {
+		d = w->drain_deadline_ms > w->now_ms ?
+		    w->drain_deadline_ms - w->now_ms : 0;
+		if (d < t)
+			t = d;
+	}
+	return t == UINT64_MAX ? -1 : t > INT32_MAX ? INT32_MAX : (int)t;
+}
+
+static _Noreturn void
+tcp_exit(struct worker_tcp *w, const char *why)
+{
+	log_info("tcp worker %d exiting (%s): accepted %llu connections",
+	    w->we->slot, why, (unsigned long long)w->accepted);
+	close_all(w);
+	exit(0);
+}
+
+void
+worker_tcp_run(const struct worker_env *we)
+{
+	struct epoll_event events[MAX_EVENTS];
+	struct worker_tcp w;
+	int i, n;
+
+	memset(&w, 0, sizeof(w));
+	w.we = we;
+	w.cf = we->cf;
+	worker_init(we, "echod: tcp worker", &w.waitmask);
+	tcp_setup(&w);
+	w.now_ms = proc_now_ms();
+	log_info("tcp worker %d started (generation %d)", we->slot,
+	    we->generation);
+	for (;;) {
+		if (sig_take(SIGQUIT))
+			tcp_exit(&w, "fast shutdown");
+		if (sig_take(SIGTERM) || sig_take(SIGINT))
+			drain_start(&w);
+		if (w.draining && w.nconns == 0)
+			tcp_exit(&w, "drained");
+		if (w.draining && w.now_ms >= w.drain_deadline_ms)
+			tcp_exit(&w, "shutdown timeout");
+		update_accepting(&w);
+		n = epoll_pwait(w.epfd, events, MAX_EVENTS, next_timeout(&w),
+		    &w.waitmask);
+		if (n == -1 && errno != EINTR)
+			fatal("tcp worker: epoll_pwait");
+		w.now_ms = proc_now_ms();
+		for (i = 0; i < n; i++) {
+			if (events[i].data.u64 & LISTENER_TAG)
+				accept_ready(&w, w.lfds[events[i].data.u64 &
+				    ~LISTENER_TAG]);
+			else
+				conn_event(&w, events[i].data.ptr,
+				    events[i].events);
+		}
+		run_queue(&w);
+		expire_idle(&w);
+	}
+}

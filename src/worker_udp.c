@@ -1,0 +1,274 @@
+/* worker_udp.c: UDP worker: receive, filter, send back. */
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <ifaddrs.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "proc.h"
+#include "sig.h"
+#include "worker.h"
+
+#define UDP_BATCH	16		/* datagrams per recvmmsg */
+#define UDP_DGRAM_MAX	65536		/* one more than the largest payload */
+#define DROP_LOG_MS	60000
+#define BCAST_MAX	64
+
+/* One datagram slot: payload, peer, control message (pktinfo). */
+struct udp_slot {
+	struct sockaddr_storage	 peer;
+	struct iovec		 iov;
+	union {
+		char		 buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr	 align;
+	}			 cmsg;
+};
+
+struct worker_udp {
+	const struct worker_env	*we;
+	const struct config	*cf;
+	int			 epfd;
+	uint16_t		*own_ports;	/* our UDP ports: never answer */
+	size_t			 nown;
+	uint32_t		 bcast[BCAST_MAX];	/* interface broadcasts */
+	size_t			 nbcast;
+	struct udp_slot		 slots[UDP_BATCH];
+	struct mmsghdr		 in[UDP_BATCH];
+	struct mmsghdr		 out[UDP_BATCH];
+	unsigned char		*payload;	/* UDP_BATCH * UDP_DGRAM_MAX */
+	uint64_t		 dropped_port;
+	uint64_t		 dropped_source;
+	uint64_t		 echoed;
+	uint64_t		 drop_logged_ms;
+	sigset_t		 waitmask;
+};
+
+static void	 udp_setup(struct worker_udp *);
+static void	 load_broadcasts(struct worker_udp *);
+static bool	 is_denied(struct worker_udp *, const struct sockaddr *);
+static void	 receive(struct worker_udp *, int);
+static void	 reply_pktinfo(struct msghdr *, struct msghdr *);
+static void	 log_drops(struct worker_udp *, uint64_t);
+
+static void
+udp_setup(struct worker_udp *w)
+{
+	struct listener_set *ls = w->we->ls;
+	struct epoll_event ev;
+	size_t i;
+
+	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (w->payload = malloc((size_t)UDP_BATCH * UDP_DGRAM_MAX)) == NULL ||
+	    (w->own_ports = calloc(ls->n, sizeof(*w->own_ports))) == NULL) {
+		log_err("udp worker: setup");
+		exit(PROC_EXIT_INIT);
+	}
+	for (i = 0; i < ls->n; i++) {
+		if (ls->l[i].proto != PROTO_UDP || ls->l[i].fd == -1)
+			continue;
+		w->own_ports[w->nown++] =
+		    addr_port((struct sockaddr *)&ls->l[i].bound.ss);
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.fd = ls->l[i].fd;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ls->l[i].fd, &ev) == -1) {
+			log_err("udp worker: epoll_ctl %s", ls->l[i].name);
+			exit(PROC_EXIT_INIT);
+		}
+	}
+	for (i = 0; i < UDP_BATCH; i++) {
+		w->slots[i].iov.iov_base = w->payload + i * UDP_DGRAM_MAX;
+		w->slots[i].iov.iov_len = UDP_DGRAM_MAX;
+	}
+	load_broadcasts(w);
+}
+
+/* Subnet broadcast addresses look unicast; only the interfaces tell. */
+static void
+load_broadcasts(struct worker_udp *w)
+{
+	struct ifaddrs *ifa, *i;
+
+	w->bcast[w->nbcast++] = htonl(INADDR_BROADCAST);
+	if (getifaddrs(&ifa) == -1) {
+		log_warn("udp worker: getifaddrs");
+		return;
+	}
+	for (i = ifa; i != NULL && w->nbcast < BCAST_MAX; i = i->ifa_next)
+		if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr != NULL &&
+		    i->ifa_broadaddr->sa_family == AF_INET)
+			w->bcast[w->nbcast++] = ((struct sockaddr_in *)
+			    i->ifa_broadaddr)->sin_addr.s_addr;
+	freeifaddrs(ifa);
+}
+
+static bool
+is_denied(struct worker_udp *w, const struct sockaddr *sa)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	uint16_t port = addr_port(sa);
+	uint32_t ip;
+	size_t i;
+
+	/* Two echo services answering each other would loop forever. */
+	if (config_port_denied(w->cf, port)) {
+		w->dropped_port++;
+		return true;
+	}
+	for (i = 0; i < w->nown; i++)
+		if (w->own_ports[i] == port) {
+			w->dropped_port++;
+			return true;
+		}
+	if (addr_is_reflector(sa)) {
+		w->dropped_source++;
+		return true;
+	}
+	if (sa->sa_family == AF_INET)
+		ip = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+	else if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		memcpy(&ip, &sin6->sin6_addr.s6_addr[12], sizeof(ip));
+	else
+		return false;
+	for (i = 0; i < w->nbcast; i++)
+		if (w->bcast[i] == ip) {
+			w->dropped_source++;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Answer from the address the datagram was sent to: on a host with several
+ * addresses, a reply from another one would be dropped by the client.
+ */
+static void
+reply_pktinfo(struct msghdr *in, struct msghdr *out)
+{
+	struct cmsghdr *c, *oc;
+	struct in_pktinfo *pi;
+
+	out->msg_control = NULL;
+	out->msg_controllen = 0;
+	for (c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			pi = (struct in_pktinfo *)CMSG_DATA(c);
+			pi->ipi_spec_dst = pi->ipi_addr;
+			pi->ipi_ifindex = 0;
+		} else if (c->cmsg_level != IPPROTO_IPV6 ||
+		    c->cmsg_type != IPV6_PKTINFO)
+			continue;	/* IPv6: address and interface serve as is */
+		out->msg_control = in->msg_control;
+		out->msg_controllen = CMSG_SPACE(c->cmsg_len - CMSG_LEN(0));
+		oc = CMSG_FIRSTHDR(out);
+		if (oc != c)
+			memmove(oc, c, c->cmsg_len);
+		return;
+	}
+}
+
+static void
+receive(struct worker_udp *w, int fd)
+{
+	struct msghdr *h;
+	int i, n, nout, sent;
+
+	for (i = 0; i < UDP_BATCH; i++) {
+		h = &w->in[i].msg_hdr;
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &w->slots[i].peer;
+		h->msg_namelen = sizeof(w->slots[i].peer);
+		h->msg_iov = &w->slots[i].iov;
+		h->msg_iovlen = 1;
+		h->msg_control = w->slots[i].cmsg.buf;
+		h->msg_controllen = sizeof(w->slots[i].cmsg.buf);
+		w->slots[i].iov.iov_len = UDP_DGRAM_MAX;
+	}
+	if ((n = recvmmsg(fd, w->in, UDP_BATCH, MSG_DONTWAIT, NULL)) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_warn("udp worker: recvmmsg");
+		return;
+	}
+	for (i = nout = 0; i < n; i++) {
+		h = &w->in[i].msg_hdr;
+		if (is_denied(w, h->msg_name))
+			continue;
+		w->out[nout].msg_hdr = *h;
+		w->slots[i].iov.iov_len = w->in[i].msg_len;
+		reply_pktinfo(h, &w->out[nout].msg_hdr);
+		nout++;
+	}
+	for (i = 0; i < nout; i += sent) {
+		sent = sendmmsg(fd, w->out + i, nout - i, MSG_DONTWAIT);
+		if (sent <= 0) {
+			/*
+			 * A full socket buffer or an unreachable peer loses
+			 * this datagram, as UDP may; skip it, keep the rest.
+			 */
+			log_debug("udp worker: sendmmsg: %s", strerror(errno));
+			sent = 1;
+			continue;
+		}
+		w->echoed += sent;
+	}
+}
+
+static void
+log_drops(struct worker_udp *w, uint64_t now_ms)
+{
+	if (now_ms - w->drop_logged_ms < DROP_LOG_MS)
+		return;
+	if (w->dropped_port + w->dropped_source > 0)
+		log_notice("udp worker: dropped %llu datagrams from denied "
+		    "source ports and %llu from broadcast, multicast or "
+		    "invalid sources in the last %d s",
+		    (unsigned long long)w->dropped_port,
+		    (unsigned long long)w->dropped_source, DROP_LOG_MS / 1000);
+	w->dropped_port = w->dropped_source = 0;
+	w->drop_logged_ms = now_ms;
+}
+
+void
+worker_udp_run(const struct worker_env *we)
+{
+	struct epoll_event events[16];
+	struct worker_udp *w;
+	int i, n;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_err("udp worker: calloc");
+		exit(PROC_EXIT_INIT);
+	}
+	w->we = we;
+	w->cf = we->cf;
+	worker_init(we, "echod: udp worker", &w->waitmask);
+	udp_setup(w);
+	w->drop_logged_ms = proc_now_ms();
+	log_info("udp worker started (generation %d)", we->generation);
+	for (;;) {
+		/* Nothing to drain: a datagram in flight is answered or not. */
+		if (sig_take(SIGQUIT) || sig_take(SIGTERM) || sig_take(SIGINT))
+			break;
+		n = epoll_pwait(w->epfd, events, 16, DROP_LOG_MS, &w->waitmask);
+		if (n == -1 && errno != EINTR)
+			fatal("udp worker: epoll_pwait");
+		for (i = 0; i < n; i++)
+			receive(w, events[i].data.fd);
+		log_drops(w, proc_now_ms());
+	}
+	log_drops(w, proc_now_ms() + DROP_LOG_MS);
+	log_info("udp worker exiting: echoed %llu datagrams",
+	    (unsigned long long)w->echoed);
+	exit(0);
+}

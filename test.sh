@@ -1,0 +1,26 @@
+#!/bin/sh
+# test.sh: install what is missing, then build and run every test: the unit
+# and integration suites in a normal build and again under AddressSanitizer
+# and UndefinedBehaviorSanitizer, then make distcheck.
+set -eu
+top=$(cd "$(dirname "$0")" && pwd)
+cd "$top"
+./scripts/deps.sh build-essential autoconf automake pkg-config \
+    libconfig-dev check iproute2
+
+status=0
+./scripts/check.sh build || status=1
+./scripts/check.sh build-asan --enable-sanitizers || status=1
+if [ "$status" -eq 0 ]; then
+	echo "== make distcheck"
+	(cd build && make -j"$(nproc)" distcheck >distcheck.log 2>&1) || {
+		tail -n 80 build/distcheck.log
+		status=1
+	}
+fi
+if [ "$status" -eq 0 ]; then
+	echo "test.sh: all tests passed"
+else
+	echo "test.sh: FAILED (see the logs above)"
+fi
+exit "$status"
