@@ -26,12 +26,13 @@ worker_init(const struct worker_env *we, const char *title, sigset_t *waitmask)
 	(void)sigdelset(waitmask, SIGCHLD);
 
 	proc_title_set(title);
-	if (proc_watch_parent(we->master_pid) == -1)
-		exit(PROC_EXIT_INIT);
 	if (we->drop_privileges &&
 	    proc_drop_privileges(we->cf->uid, we->cf->gid, we->cf->user) == -1) {
 		log_errx("%s: cannot run as %s:%s; exiting", title,
 		    we->cf->user, we->cf->group);
 		exit(PROC_EXIT_INIT);
 	}
+	/* After the drop: changing credentials clears the parent-death signal. */
+	if (proc_watch_parent(we->master_pid) == -1)
+		exit(PROC_EXIT_INIT);
 }
