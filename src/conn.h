@@ -18,7 +18,8 @@ struct conn {
 	struct buf	*b;		/* NULL while nothing is in flight */
 	bool		 can_read;
 	bool		 can_write;
-	bool		 read_eof;	/* client half-closed */
+	bool		 rdhup;		/* epoll saw the peer's FIN or an error */
+	bool		 read_eof;	/* client half-closed, recv said so */
 	bool		 queued;	/* on the worker's run queue */
 	uint64_t	 active_ms;	/* last byte moved, CLOCK_MONOTONIC */
 	uint64_t	 bytes;		/* echoed so far */

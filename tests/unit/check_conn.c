@@ -128,11 +128,36 @@ START_TEST(conn_flushes_then_finishes_on_half_close)
 	pair_open(&p);
 	ck_assert_int_eq(send(p.peer, "abc", 3, 0), 3);
 	ck_assert_int_eq(shutdown(p.peer, SHUT_WR), 0);
+	p.c.rdhup = true;	/* as epoll reports EPOLLRDHUP */
 	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
 	    CONN_DONE);
 	ck_assert(p.c.read_eof);
 	ck_assert_uint_eq(peer_read(&p, out, sizeof(out)), 3);
 	ck_assert_mem_eq(out, "abc", 3);
+	pair_close(&p);
+}
+END_TEST
+
+/* A short read means drained: no recv just to hear EAGAIN. */
+START_TEST(conn_short_read_waits_for_next_edge)
+{
+	struct pair p;
+	unsigned char out[16];
+	bool moved;
+
+	pair_open(&p);
+	ck_assert_int_eq(send(p.peer, "ping", 4, 0), 4);
+	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
+	    CONN_IDLE);
+	ck_assert(!p.c.can_read);
+	ck_assert_uint_eq(peer_read(&p, out, sizeof(out)), 4);
+	/* Once the peer's FIN is known, the read goes on to see EOF. */
+	ck_assert_int_eq(send(p.peer, "pong", 4, 0), 4);
+	ck_assert_int_eq(shutdown(p.peer, SHUT_WR), 0);
+	p.c.can_read = p.c.rdhup = true;
+	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
+	    CONN_DONE);
+	ck_assert_uint_eq(peer_read(&p, out, sizeof(out)), 4);
 	pair_close(&p);
 }
 END_TEST
@@ -195,6 +220,7 @@ main(void)
 	tcase_add_test(tc, conn_echoes_in_order_and_returns_buffer);
 	tcase_add_test(tc, conn_stops_reading_when_client_does_not_read);
 	tcase_add_test(tc, conn_flushes_then_finishes_on_half_close);
+	tcase_add_test(tc, conn_short_read_waits_for_next_edge);
 	tcase_add_test(tc, conn_yields_when_budget_is_spent);
 	tcase_add_test(tc, conn_waits_for_the_kernel_when_nothing_to_do);
 	tcase_add_test(tc, conn_finishes_when_peer_vanishes);
