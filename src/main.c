@@ -39,6 +39,7 @@ main(int argc, char **argv)
 	struct master_opts opts;
 	struct cmdline cl;
 	struct config *cf;
+	int status;
 
 	cmdline_parse(argc, argv, &cl);
 	switch (cl.action) {
@@ -79,5 +80,7 @@ main(int argc, char **argv)
 		fatal("strdup");
 	proc_title_init(argc, argv);
 	opts.foreground = cl.foreground;
-	return master_run(cf, &opts);
+	status = master_run(cf, &opts);
+	free((char *)opts.config_path);
+	return status;
 }
