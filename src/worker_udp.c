@@ -21,6 +21,7 @@
 #include "worker.h"
 
 #define UDP_BATCH	16		/* datagrams per recvmmsg */
+#define UDP_BATCHES_PER_WAKE 8
 #define UDP_DGRAM_MAX	65536		/* one more than the largest payload */
 #define DROP_LOG_MS	60000
 #define BCAST_MAX	64
@@ -57,7 +58,7 @@ struct worker_udp {
 static void	 udp_setup(struct worker_udp *);
 static void	 load_broadcasts(struct worker_udp *);
 static bool	 is_denied(struct worker_udp *, const struct sockaddr *);
-static void	 receive(struct worker_udp *, int);
+static int	 receive(struct worker_udp *, int);
 static void	 reply_pktinfo(struct msghdr *, struct msghdr *);
 static void	 log_drops(struct worker_udp *, uint64_t);
 
@@ -178,7 +179,8 @@ reply_pktinfo(struct msghdr *in, struct msghdr *out)
 	}
 }
 
-static void
+/* One batch: 1 if the socket may hold more, 0 if drained or failing. */
+static int
 receive(struct worker_udp *w, int fd)
 {
 	struct msghdr *h;
@@ -198,7 +200,7 @@ receive(struct worker_udp *w, int fd)
 	if ((n = recvmmsg(fd, w->in, UDP_BATCH, MSG_DONTWAIT, NULL)) == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			log_warn("udp worker: recvmmsg");
-		return;
+		return 0;
 	}
 	for (i = nout = 0; i < n; i++) {
 		h = &w->in[i].msg_hdr;
@@ -222,6 +224,7 @@ receive(struct worker_udp *w, int fd)
 		}
 		w->echoed += sent;
 	}
+	return n == UDP_BATCH;
 }
 
 static void
@@ -244,7 +247,7 @@ worker_udp_run(const struct worker_env *we)
 {
 	struct epoll_event events[16];
 	struct worker_udp *w;
-	int i, n;
+	int i, k, n;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_err("udp worker: calloc");
@@ -263,8 +266,14 @@ worker_udp_run(const struct worker_env *we)
 		n = epoll_pwait(w->epfd, events, 16, DROP_LOG_MS, &w->waitmask);
 		if (n == -1 && errno != EINTR)
 			fatal("udp worker: epoll_pwait");
+		/*
+		 * Drain a busy socket in several batches per wake-up, but
+		 * bounded, so one flooded listener cannot starve the others.
+		 */
 		for (i = 0; i < n; i++)
-			receive(w, events[i].data.fd);
+			for (k = 0; k < UDP_BATCHES_PER_WAKE &&
+			    receive(w, events[i].data.fd); k++)
+				;
 		log_drops(w, proc_now_ms());
 	}
 	log_drops(w, proc_now_ms() + DROP_LOG_MS);
