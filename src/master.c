@@ -271,6 +271,8 @@ worker_died(struct master *m, struct worker *w, int status)
 
 	describe_status(status, why, sizeof(why));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == PROC_EXIT_INIT) {
+		(void)snprintf(why, sizeof(why), "failed to start (exit "
+		    "status %d)", PROC_EXIT_INIT);
 		if (++w->init_failures >= INIT_FAILURES_MAX) {
 			log_errx("%s worker %d failed to start %d times in a "
 			    "row (see the errors above); giving up",

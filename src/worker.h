@@ -23,8 +23,9 @@ struct worker_env {
 };
 
 /*
- * Title, signals, parent watch, privilege drop.  Fills the wait mask for
- * the worker's one blocking call; exits PROC_EXIT_INIT on failure.
+ * Title ("echod: <role>"), signals, privilege drop, parent watch.  Fills
+ * the wait mask for the worker's one blocking call; exits PROC_EXIT_INIT
+ * on failure.
  */
 void		 worker_init(const struct worker_env *, const char *,
 		    sigset_t *);

@@ -415,7 +415,7 @@ worker_tcp_run(const struct worker_env *we)
 	memset(&w, 0, sizeof(w));
 	w.we = we;
 	w.cf = we->cf;
-	worker_init(we, "echod: tcp worker", &w.waitmask);
+	worker_init(we, "tcp worker", &w.waitmask);
 	tcp_setup(&w);
 	w.now_ms = proc_now_ms();
 	log_info("tcp worker %d started (generation %d)", we->slot,

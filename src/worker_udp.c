@@ -255,7 +255,7 @@ worker_udp_run(const struct worker_env *we)
 	}
 	w->we = we;
 	w->cf = we->cf;
-	worker_init(we, "echod: udp worker", &w->waitmask);
+	worker_init(we, "udp worker", &w->waitmask);
 	udp_setup(w);
 	w->drop_logged_ms = proc_now_ms();
 	log_info("udp worker started (generation %d)", we->generation);
