@@ -1,0 +1,103 @@
+/* check_limits.c: tcp.idle_timeout and tcp.max_connections, client side. */
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+/* A silent connection is closed after ~1 s; one that talks is not. */
+START_TEST(limits_idle_timeout_closes_only_silent_connections)
+{
+	uint64_t t0, closed_ms = 0;
+	struct harness h;
+	int silent, active, n = 0;
+
+	harness_start(&h, H_TCP4, "workers = 1;\ntcp = { idle_timeout = 1; };");
+	ck_assert_int_ge(silent = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_ge(active = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_eq(harness_echo(silent, "s", 1, false, 3000), 0);
+	t0 = harness_now_ms();
+	ck_assert_int_eq(harness_echo(active, "a", 1, false, 3000), 0);
+	/* Talk every ~200 ms for 2.5 s, watching the silent one for EOF. */
+	while (harness_now_ms() - t0 < 2500) {
+		if (closed_ms == 0 && harness_wait_eof(silent, 200))
+			closed_ms = harness_now_ms() - t0;
+		else if (closed_ms != 0)
+			usleep(200 * 1000);
+		ck_assert_msg(harness_echo(active, "a", 1, false, 3000) == 0,
+		    "active connection lost after %llu ms",
+		    (unsigned long long)(harness_now_ms() - t0));
+		n++;
+	}
+	ck_assert_int_ge(n, 5);
+	ck_assert_msg(closed_ms >= 900 && closed_ms <= 2500,
+	    "silent connection closed after %llu ms (0: never)",
+	    (unsigned long long)closed_ms);
+	(void)close(silent);
+	(void)close(active);
+	harness_stop(&h);
+}
+END_TEST
+
+/*
+ * A full worker leaves a third connection in the backlog instead of
+ * accepting and dropping it; it is served as soon as a slot frees up.
+ */
+START_TEST(limits_max_connections_queues_the_next_client)
+{
+	struct pollfd pfd;
+	struct harness h;
+	int c1, c2, c3;
+	char got[8];
+
+	harness_start(&h, H_TCP4, "workers = 1;\n"
+	    "tcp = { max_connections = 2; };");
+	ck_assert_int_ge(c1 = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_ge(c2 = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_eq(harness_echo(c1, "one", 3, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(c2, "two", 3, false, 3000), 0);
+	ck_assert_int_ge(c3 = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_eq(harness_send_all(c3, "three", 5, 1000), 5);
+	/* Neither echoed nor closed while the worker is full. */
+	pfd.fd = c3;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 500), 0);
+	ck_assert_int_eq(harness_echo(c2, "full", 4, false, 3000), 0);
+	(void)close(c1);
+	ck_assert_int_eq(harness_recv_all(c3, got, 5, 3000), 5);
+	ck_assert_mem_eq(got, "three", 5);
+	ck_assert_int_eq(harness_echo(c3, "more", 4, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(c2, "two", 3, false, 3000), 0);
+	(void)close(c2);
+	(void)close(c3);
+	harness_stop(&h);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("limits");
+	TCase *tc = tcase_create("limits");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, limits_idle_timeout_closes_only_silent_connections);
+	tcase_add_test(tc, limits_max_connections_queues_the_next_client);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,171 @@
+/* check_reload.c: SIGHUP: generations, kept ports, draining, bad files. */
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+static void	 assert_serves_tcp(struct harness *, int);
+
+static void
+assert_serves_tcp(struct harness *h, int nconns)
+{
+	char msg[32];
+	int fd, i, n;
+
+	for (i = 0; i < nconns; i++) {
+		n = snprintf(msg, sizeof(msg), "connection %d", i);
+		ck_assert_int_ge(fd = harness_connect(AF_INET, h->tcp4, 3000),
+		    0);
+		ck_assert_int_eq(harness_echo(fd, msg, n, false, 3000), 0);
+		(void)close(fd);
+	}
+}
+
+/*
+ * 2 -> 4 workers while a connection stays open: it keeps echoing through
+ * the reload, the port is the same, and its old worker lives exactly as
+ * long as the connection does.
+ */
+START_TEST(reload_changes_workers_and_drains_old_generation)
+{
+	pid_t old[2], now[8], holder = 0;
+	struct harness h;
+	uint16_t port;
+	int fd, i, n;
+
+	harness_start(&h, H_TCP4, "workers = 2;");
+	port = h.tcp4;
+	ck_assert(harness_wait_workers(&h, "tcp", 2, 3000));
+	ck_assert_int_eq(harness_workers(&h, "tcp", old, 2), 2);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, port, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "before", 6, false, 3000), 0);
+
+	harness_write_config(&h, H_TCP4, "workers = 4;");
+	harness_mark(&h);
+	harness_signal(&h, SIGHUP);
+	ck_assert(harness_wait_log(&h, "reload complete: generation 2, 4 tcp "
+	    "workers", 5000));
+	/* The port-0 listener was kept, not bound again. */
+	ck_assert_int_eq(harness_log_count(&h, "listening on"), 0);
+	ck_assert_int_eq(harness_echo(fd, "during", 6, false, 3000), 0);
+
+	/* Four new workers, plus the old one that holds the connection. */
+	ck_assert(harness_wait_workers(&h, "tcp", 5, 5000));
+	ck_assert_int_eq(n = harness_workers(&h, "tcp", now, 8), 5);
+	for (i = 0; i < 2; i++)
+		if (harness_pid_alive(old[i])) {
+			ck_assert_int_eq(holder, 0);
+			holder = old[i];
+		}
+	ck_assert_int_ne(holder, 0);
+	assert_serves_tcp(&h, 8);
+	ck_assert_int_eq(harness_echo(fd, "after", 5, false, 3000), 0);
+	ck_assert_int_eq(harness_log_count(&h, "generation 1 has exited"), 0);
+	ck_assert(harness_pid_alive(holder));
+
+	/* The connection closes: the old generation is done. */
+	(void)close(fd);
+	ck_assert(harness_wait_log(&h, "generation 1 has exited", 5000));
+	ck_assert(harness_wait_gone(holder, 3000));
+	ck_assert(harness_wait_workers(&h, "tcp", 4, 3000));
+	ck_assert_uint_eq(h.tcp4, port);
+	assert_serves_tcp(&h, 4);
+	harness_stop(&h);
+}
+END_TEST
+
+/*
+ * A file that fails to load changes nothing: same workers, same service,
+ * and the log names file, line and key.  A later good reload still works.
+ */
+START_TEST(reload_rejects_broken_config_and_keeps_serving)
+{
+	static const struct {
+		const char	*text;
+		const char	*msg;
+	} broken[] = {
+		{ "workers = 2;\ntcp = { max_conections = 5; };",
+		    ":2: tcp.max_conections: unknown key (did you mean "
+		    "max_connections?)" },
+		{ "workers = ;", ":1: syntax error" },
+		{ "workers = 2;\nshutdown_timeout = 7200;",
+		    ":2: shutdown_timeout: 7200 is out of range (0..3600)" },
+	};
+	pid_t before[8], after[8];
+	char want[256], got[8];
+	struct harness h;
+	int fd, ufd, n, i, k;
+
+	harness_start(&h, H_TCP4 | H_UDP4, "workers = 2;");
+	ck_assert(harness_wait_workers(&h, "tcp", 2, 3000));
+	ck_assert(harness_wait_workers(&h, "udp", 1, 3000));
+	ck_assert_int_eq(n = harness_workers(&h, NULL, before, 8), 3);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "before", 6, false, 3000), 0);
+
+	harness_write_config(&h, H_TCP4 | H_UDP4, broken[_i].text);
+	harness_mark(&h);
+	harness_signal(&h, SIGHUP);
+	ck_assert(harness_wait_log(&h, "reload failed: keeping the "
+	    "configuration of generation 1", 5000));
+	(void)snprintf(want, sizeof(want), "echod: %s%s\n", h.conf,
+	    broken[_i].msg);
+	ck_assert_msg(harness_log_count(&h, want) == 1, "no \"%s\" in the log",
+	    want);
+
+	ck_assert_int_eq(harness_workers(&h, NULL, after, 8), n);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < n && after[k] != before[i]; k++)
+			;
+		ck_assert_msg(k < n, "worker %ld was replaced",
+		    (long)before[i]);
+	}
+	ck_assert_int_eq(harness_echo(fd, "after", 5, false, 3000), 0);
+	assert_serves_tcp(&h, 4);
+	ck_assert_int_ge(ufd = harness_udp_socket(AF_INET), 0);
+	ck_assert_int_eq(harness_udp_echo(ufd, AF_INET, h.udp4, "udp", 3, got,
+	    3000), 3);
+	(void)close(ufd);
+
+	harness_write_config(&h, H_TCP4 | H_UDP4, "workers = 1;");
+	harness_mark(&h);
+	harness_signal(&h, SIGHUP);
+	ck_assert(harness_wait_log(&h, "reload complete: generation 2, 1 tcp "
+	    "workers", 5000));
+	ck_assert_int_eq(harness_echo(fd, "still", 5, false, 3000), 0);
+	(void)close(fd);
+	ck_assert(harness_wait_log(&h, "generation 1 has exited", 5000));
+	ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
+	assert_serves_tcp(&h, 2);
+	harness_stop(&h);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("reload");
+	TCase *tc = tcase_create("reload");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, reload_changes_workers_and_drains_old_generation);
+	tcase_add_loop_test(tc, reload_rejects_broken_config_and_keeps_serving,
+	    0, 3);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

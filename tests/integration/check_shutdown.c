@@ -1,0 +1,176 @@
+/* check_shutdown.c: graceful and fast stop, shutdown_timeout, pid lock. */
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+static void	 assert_exited_zero(struct harness *, int);
+
+static void
+assert_exited_zero(struct harness *h, int ms)
+{
+	int st;
+
+	ck_assert_msg((st = harness_wait_exit(h, ms)) != -1,
+	    "echod still running after %d ms", ms);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "echod ended with wait status %#x", st);
+}
+
+/*
+ * SIGTERM with a connection open: no new connection gets in, the open one
+ * is served until the client closes it, then echod exits 0 and removes
+ * its pid file.
+ */
+START_TEST(shutdown_graceful_drains_open_connection)
+{
+	unsigned char data[64 * 1024];
+	struct harness h;
+	int fd, fd2;
+
+	harness_fill(data, sizeof(data), 9);
+	harness_start(&h, H_TCP, "workers = 2;\nshutdown_timeout = 30;");
+	ck_assert_int_eq(access(h.pidfile, F_OK), 0);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "before", 6, false, 3000), 0);
+	harness_mark(&h);
+	harness_signal(&h, SIGTERM);
+	ck_assert(harness_wait_log(&h, "graceful shutdown", 3000));
+	ck_assert(harness_wait_log_count(&h, "tcp worker: draining", 2,
+	    3000));
+	fd2 = harness_connect(AF_INET, h.tcp4, 1000);
+	ck_assert_msg(fd2 == -1 && errno == ECONNREFUSED,
+	    "a connection after SIGTERM: fd %d, %s", fd2, strerror(errno));
+	fd2 = harness_connect(AF_INET6, h.tcp6, 1000);
+	ck_assert_msg(fd2 == -1 && errno == ECONNREFUSED,
+	    "an IPv6 connection after SIGTERM: fd %d, %s", fd2,
+	    strerror(errno));
+	ck_assert_int_eq(harness_echo(fd, data, sizeof(data), false, 5000),
+	    0);
+	/* Still there while the connection is. */
+	ck_assert_int_eq(harness_wait_exit(&h, 300), -1);
+	ck_assert_int_eq(harness_echo(fd, "last", 4, true, 3000), 0);
+	(void)close(fd);
+	assert_exited_zero(&h, 5000);
+	ck_assert(harness_wait_log(&h, "exiting (drained)", 0));
+	ck_assert(harness_wait_log(&h, "echod stopped", 0));
+	ck_assert_int_eq(access(h.pidfile, F_OK), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	harness_assert_clean_log(&h);
+	harness_finish(&h);
+}
+END_TEST
+
+/* An idle client cannot hold a graceful stop past shutdown_timeout. */
+START_TEST(shutdown_timeout_bounds_graceful_stop)
+{
+	struct harness h;
+	uint64_t t0, took;
+	int fd;
+
+	harness_start(&h, H_TCP4, "workers = 1;\nshutdown_timeout = 1;");
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "idle", 4, false, 3000), 0);
+	t0 = harness_now_ms();
+	harness_signal(&h, SIGTERM);
+	assert_exited_zero(&h, 5000);
+	took = harness_now_ms() - t0;
+	/* The worker's own deadline, not the master's SIGKILL 2 s later. */
+	ck_assert_msg(took >= 900 && took < 2800, "stopped after %llu ms",
+	    (unsigned long long)took);
+	ck_assert(harness_wait_log(&h, "exiting (shutdown timeout)", 0));
+	ck_assert_int_eq(harness_log_count(&h, "did not stop in time"), 0);
+	ck_assert(harness_wait_eof(fd, 1000));
+	(void)close(fd);
+	harness_assert_clean_log(&h);
+	harness_finish(&h);
+}
+END_TEST
+
+START_TEST(shutdown_fast_does_not_wait_for_connections)
+{
+	struct harness h;
+	uint64_t t0, took;
+	int fds[3], i;
+
+	harness_start(&h, H_TCP4 | H_UDP4, "workers = 2;\n"
+	    "shutdown_timeout = 30;");
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_ge(fds[i] = harness_connect(AF_INET, h.tcp4,
+		    3000), 0);
+		ck_assert_int_eq(harness_echo(fds[i], "open", 4, false, 3000),
+		    0);
+	}
+	t0 = harness_now_ms();
+	harness_signal(&h, SIGQUIT);
+	assert_exited_zero(&h, 2000);
+	took = harness_now_ms() - t0;
+	ck_assert_msg(took < 1500, "fast stop took %llu ms",
+	    (unsigned long long)took);
+	for (i = 0; i < 3; i++) {
+		ck_assert(harness_wait_eof(fds[i], 1000));
+		(void)close(fds[i]);
+	}
+	ck_assert(harness_wait_log(&h, "fast shutdown", 0));
+	ck_assert(harness_wait_log(&h, "echod stopped", 0));
+	ck_assert_int_eq(access(h.pidfile, F_OK), -1);
+	harness_assert_clean_log(&h);
+	harness_finish(&h);
+}
+END_TEST
+
+/* The pid file lock turns a second start into a clear refusal. */
+START_TEST(shutdown_second_instance_is_refused)
+{
+	const char *args[] = { "-f", "-c", NULL, NULL };
+	char out[4096], want[256];
+	struct harness h;
+	int fd;
+
+	harness_start(&h, H_TCP4, "workers = 1;");
+	args[2] = h.conf;
+	ck_assert_int_eq(harness_run(args, out, sizeof(out), 5000), 1);
+	(void)snprintf(want, sizeof(want), "echod: pid file %s is locked by "
+	    "pid %ld: is echod already running?", h.pidfile, (long)h.pid);
+	ck_assert_msg(strstr(out, want) != NULL, "output: %s", out);
+	ck_assert_ptr_null(strstr(out, "listening on"));
+	/* The first instance is untouched, pid file included. */
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "first", 5, false, 3000), 0);
+	(void)close(fd);
+	ck_assert_int_eq(access(h.pidfile, F_OK), 0);
+	harness_stop(&h);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("shutdown");
+	TCase *tc = tcase_create("shutdown");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, shutdown_graceful_drains_open_connection);
+	tcase_add_test(tc, shutdown_timeout_bounds_graceful_stop);
+	tcase_add_test(tc, shutdown_fast_does_not_wait_for_connections);
+	tcase_add_test(tc, shutdown_second_instance_is_refused);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

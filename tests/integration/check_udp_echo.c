@@ -1,0 +1,112 @@
+/* check_udp_echo.c: UDP echo: sizes, payload, denied source ports. */
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+#define UDP4_MAX	65507	/* 65535 - 20 (IPv4) - 8 (UDP) */
+#define UDP6_MAX	65527	/* 65535 - 8: the IPv6 header is not counted */
+
+static const int families[] = { AF_INET, AF_INET6 };
+
+/* Every size from empty to the largest the family allows, byte for byte. */
+START_TEST(udp_echoes_empty_to_largest_datagrams)
+{
+	static const size_t sizes[] = { 0, 1, 1472, UDP4_MAX, UDP6_MAX };
+	unsigned char *data = malloc(UDP6_MAX), *got = malloc(UDP6_MAX + 1);
+	int family = families[_i], fd;
+	uint16_t port;
+	struct harness h;
+	size_t i;
+
+	ck_assert_ptr_nonnull(data);
+	ck_assert_ptr_nonnull(got);
+	harness_fill(data, UDP6_MAX, 5);
+	data[0] = data[100] = data[UDP4_MAX - 1] = '\0';
+	harness_start(&h, H_UDP, "");
+	port = family == AF_INET ? h.udp4 : h.udp6;
+	ck_assert_int_ge(fd = harness_udp_socket(family), 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (family == AF_INET && sizes[i] > UDP4_MAX)
+			continue;
+		ck_assert_msg(harness_udp_echo(fd, family, port, data,
+		    sizes[i], got, 3000) == (ssize_t)sizes[i],
+		    "no or wrong-sized answer to a %zu-byte datagram",
+		    sizes[i]);
+		ck_assert_mem_eq(got, data, sizes[i]);
+	}
+	(void)close(fd);
+	free(data);
+	free(got);
+	harness_stop(&h);
+}
+END_TEST
+
+/*
+ * The client's port is in the deny list: its datagrams get no answer, while
+ * a datagram sent after them from another port is answered; the worker
+ * counts the drops and reports them when it exits.
+ */
+START_TEST(udp_denied_source_port_is_dropped_and_counted)
+{
+	int family = families[_i], denied, allowed;
+	char conf[128], got[16];
+	struct pollfd pfd;
+	struct harness h;
+	uint16_t port;
+	int i;
+
+	ck_assert_int_ge(denied = harness_udp_socket(family), 0);
+	(void)snprintf(conf, sizeof(conf),
+	    "udp = { deny_source_ports = [ \"%u\" ]; };",
+	    harness_local_port(denied));
+	harness_start(&h, H_UDP, conf);
+	port = family == AF_INET ? h.udp4 : h.udp6;
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(harness_udp_echo(denied, family, port,
+		    "denied", 6, got, i == 0 ? 300 : 0), -1);
+	/* Queued behind the denied ones: its answer means they were seen. */
+	ck_assert_int_ge(allowed = harness_udp_socket(family), 0);
+	ck_assert_int_eq(harness_udp_echo(allowed, family, port, "allowed", 7,
+	    got, 3000), 7);
+	pfd.fd = denied;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 200), 0);
+	harness_stop_keep(&h);
+	ck_assert(harness_wait_log(&h, "udp worker: dropped 3 datagrams from "
+	    "denied source ports and 0 from broadcast", 0));
+	(void)close(denied);
+	(void)close(allowed);
+	harness_finish(&h);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("udp_echo");
+	TCase *tc = tcase_create("udp_echo");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_loop_test(tc, udp_echoes_empty_to_largest_datagrams, 0, 2);
+	tcase_add_loop_test(tc, udp_denied_source_port_is_dropped_and_counted,
+	    0, 2);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,87 @@
+/* harness.h: run the real echod on loopback, talk to it, clean up. */
+#ifndef ECHOD_HARNESS_H
+#define ECHOD_HARNESS_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Listeners the generated configuration holds, all on port 0. */
+#define H_TCP4		0x1
+#define H_TCP6		0x2
+#define H_UDP4		0x4
+#define H_UDP6		0x8
+#define H_TCP		(H_TCP4 | H_TCP6)
+#define H_UDP		(H_UDP4 | H_UDP6)
+#define H_ALL		(H_TCP | H_UDP)
+
+#define H_READY_MS	10000	/* start-up, under ASan on a loaded CI box */
+
+/*
+ * One echod run: its temporary directory (config, log, pid file), its
+ * master, the ports it bound and its guardian.  Searches of the log
+ * start at `mark`.
+ */
+struct harness {
+	char		 dir[64];
+	char		 conf[96];
+	char		 log[96];
+	char		 pidfile[96];
+	unsigned	 listeners;
+	pid_t		 pid;		/* master; 0 once reaped */
+	int		 status;	/* its wait status once reaped */
+	uint16_t	 tcp4, tcp6, udp4, udp6;
+	size_t		 mark;
+	pid_t		 guard_pid;	/* cleans up if the test dies */
+	int		 guard_fd;
+};
+
+/* Set-up and teardown.  Failures are Check assertions. */
+void		 harness_init(struct harness *);
+void		 harness_write_config(struct harness *, unsigned, const char *);
+void		 harness_launch(struct harness *);
+void		 harness_wait_ready(struct harness *);
+void		 harness_start(struct harness *, unsigned, const char *);
+void		 harness_signal(struct harness *, int);
+int		 harness_wait_exit(struct harness *, int);
+void		 harness_stop(struct harness *);
+void		 harness_stop_keep(struct harness *);
+void		 harness_finish(struct harness *);
+void		 harness_assert_clean_log(struct harness *);
+int		 harness_run(const char *const *, char *, size_t, int);
+
+/* The log (echod's stderr). */
+void		 harness_mark(struct harness *);
+bool		 harness_wait_log(struct harness *, const char *, int);
+bool		 harness_wait_log_count(struct harness *, const char *, int,
+		    int);
+int		 harness_log_count(struct harness *, const char *);
+bool		 harness_log_line(struct harness *, const char *, char *,
+		    size_t);
+
+/* Processes, read from /proc. */
+int		 harness_workers(struct harness *, const char *, pid_t *, int);
+bool		 harness_wait_workers(struct harness *, const char *, int,
+		    int);
+bool		 harness_proc_is(pid_t, const char *);
+bool		 harness_pid_alive(pid_t);
+bool		 harness_wait_gone(pid_t, int);
+long		 harness_rss_kb(pid_t);
+bool		 harness_proc_ids(pid_t, uid_t *, gid_t *);
+
+/* Sockets: every call has a deadline; descriptors are non-blocking. */
+int		 harness_connect(int, uint16_t, int);
+int		 harness_udp_socket(int);
+uint16_t	 harness_local_port(int);
+ssize_t		 harness_send_all(int, const void *, size_t, int);
+ssize_t		 harness_recv_all(int, void *, size_t, int);
+int		 harness_echo(int, const void *, size_t, bool, int);
+bool		 harness_wait_eof(int, int);
+ssize_t		 harness_udp_echo(int, int, uint16_t, const void *, size_t,
+		    void *, int);
+void		 harness_fill(unsigned char *, size_t, uint32_t);
+uint64_t	 harness_now_ms(void);
+
+#endif
