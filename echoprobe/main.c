@@ -1,0 +1,46 @@
+/* main.c: echoprobe's command line, name resolution, then the chosen mode. */
+
+#include <stdio.h>
+
+#include "interactive.h"
+#include "jobs.h"
+#include "opts.h"
+#include "ping.h"
+#include "resolve.h"
+
+int
+main(int argc, char **argv)
+{
+	struct target t;
+	struct opts o;
+	char err[512];
+
+	opts_parse(argc, argv, &o);
+	switch (o.action) {
+	case OPTS_ERROR:
+		(void)fprintf(stderr, "echoprobe: %s\n%s", o.error,
+		    opts_usage());
+		return EXIT_ERROR;
+	case OPTS_HELP:
+		(void)fputs(opts_usage(), stdout);
+		return 0;
+	case OPTS_VERSION:
+		(void)printf("echoprobe %s\n", PACKAGE_VERSION);
+		return 0;
+	case OPTS_RUN:
+		break;
+	}
+	if (resolve_target(&o, &t, err, sizeof(err)) == -1) {
+		(void)fprintf(stderr, "echoprobe: %s\n", err);
+		return EXIT_ERROR;
+	}
+	switch (o.mode) {
+	case MODE_INTERACTIVE:
+		return interactive_run(&o, &t);
+	case MODE_LOAD:
+		return jobs_run(&o, &t);
+	case MODE_PROBE:
+		break;
+	}
+	return ping_run(&o, &t);
+}

@@ -1,0 +1,58 @@
+/* eptest.h: echoprobe integration tests: start servers, run the client. */
+#ifndef ECHOPROBE_EPTEST_H
+#define ECHOPROBE_EPTEST_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+
+#define EPTEST_OUT_MAX	65536
+
+struct eptest_server {
+	pid_t		 pid;
+	char		 tcp_port[8];
+	char		 udp_port[8];
+	char		 conf[64];
+	char		 log[64];
+};
+
+/* A child with stdin, stdout and stderr on pipes. */
+struct eptest_proc {
+	pid_t		 pid;
+	int		 in_fd;
+	int		 out_fd;
+	int		 err_fd;
+	int		 status;	/* exit code; 128+N killed by N; -1 */
+	bool		 timed_out;
+	long		 elapsed_ms;
+	size_t		 out_len;
+	size_t		 err_len;
+	char		 out[EPTEST_OUT_MAX];
+	char		 err[EPTEST_OUT_MAX];
+};
+
+/*
+ * Servers and clients die with the test process (PR_SET_PDEATHSIG) and
+ * are killed at exit, so a failed assertion leaves nothing running.
+ */
+void	 eptest_echod_start(struct eptest_server *);
+void	 eptest_badserver_start(struct eptest_server *, const char *,
+	    const char *);
+void	 eptest_server_stop(struct eptest_server *);
+/* A loopback port nothing listens on: connects there are refused. */
+void	 eptest_closed_port(char *, size_t);
+
+void	 eptest_spawn(struct eptest_proc *, const char *const *);
+/* Reads output until it contains want (or EOF, or the deadline). */
+bool	 eptest_expect(struct eptest_proc *, const char *, int);
+/* Closes stdin, reads everything, reaps; kills at the deadline. */
+void	 eptest_finish(struct eptest_proc *, int);
+/* echoprobe ARGS... (NULL-terminated), stdin from data, bounded. */
+void	 eptest_run(struct eptest_proc *, const char *, int, ...);
+const char *eptest_path(const char *);
+/* Track a child started elsewhere (forkpty); wait for it, bounded. */
+void	 eptest_track(pid_t);
+int	 eptest_wait(pid_t, int);
+long	 eptest_json_int(const char *, const char *);
+
+#endif
