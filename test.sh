@@ -18,9 +18,21 @@ if [ "$status" -eq 0 ]; then
 		status=1
 	}
 fi
+# One plain closing line over every suite of every build.
+pass=0
+fail=0
+for d in build build-asan; do
+	[ -d "$d/tests" ] || continue
+	p=$(find "$d/tests" -name '*.trs' -exec grep -l '^:test-result: PASS' {} + | wc -l)
+	f=$(find "$d/tests" -name '*.trs' -exec grep -L '^:test-result: PASS' {} + | wc -l)
+	pass=$((pass + p))
+	fail=$((fail + f))
+done
 if [ "$status" -eq 0 ]; then
 	echo "test.sh: all tests passed"
 else
 	echo "test.sh: FAILED (see the logs above)"
+	[ "$fail" -gt 0 ] || fail=1
 fi
+echo "$pass passed, $fail failed"
 exit "$status"
