@@ -58,7 +58,12 @@ START_TEST(reload_changes_workers_and_drains_old_generation)
 	ck_assert_int_eq(harness_log_count(&h, "listening on"), 0);
 	ck_assert_int_eq(harness_echo(fd, "during", 6, false, 3000), 0);
 
-	/* Four new workers, plus the old one that holds the connection. */
+	/*
+	 * Four new workers, plus the old one that holds the connection.  A
+	 * worker logs "started" after taking its title: count only then.
+	 */
+	ck_assert(harness_wait_log_count(&h, "started (generation 2)", 4,
+	    5000));
 	ck_assert(harness_wait_workers(&h, "tcp", 5, 5000));
 	ck_assert_int_eq(n = harness_workers(&h, "tcp", now, 8), 5);
 	for (i = 0; i < 2; i++)
@@ -150,6 +155,101 @@ START_TEST(reload_rejects_broken_config_and_keeps_serving)
 }
 END_TEST
 
+/*
+ * A reload that cannot bind its new listener changes nothing; once the
+ * port is free, the same reload succeeds and serves both ports.
+ */
+START_TEST(reload_bind_failure_keeps_old_listeners)
+{
+	char conf[512], want[128];
+	pid_t before, after;
+	struct harness h;
+	uint16_t port;
+	int lfd, fd;
+
+	harness_start(&h, H_TCP4, "workers = 1;");
+	ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
+	ck_assert_int_eq(harness_workers(&h, "tcp", &before, 1), 1);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "before", 6, false, 3000), 0);
+	ck_assert_int_ge(lfd = harness_tcp_listener(AF_INET), 0);
+	port = harness_local_port(lfd);
+	(void)snprintf(conf, sizeof(conf), "workers = 1;\nlisten = (\n"
+	    "  { protocol = \"tcp\"; address = \"127.0.0.1\"; port = 0; },\n"
+	    "  { protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u; }\n"
+	    ");", port);
+	harness_write_config(&h, 0, conf);
+	harness_mark(&h);
+	harness_signal(&h, SIGHUP);
+	ck_assert(harness_wait_log(&h, "reload failed: cannot open the new "
+	    "listeners; keeping generation 1", 5000));
+	(void)snprintf(want, sizeof(want), "echod: bind tcp 127.0.0.1:%u: "
+	    "Address already in use\n", port);
+	ck_assert(harness_wait_log(&h, want, 0));
+	ck_assert_int_eq(harness_workers(&h, "tcp", &after, 1), 1);
+	ck_assert_int_eq(after, before);
+	ck_assert_int_eq(harness_echo(fd, "after", 5, false, 3000), 0);
+	assert_serves_tcp(&h, 3);
+
+	(void)close(lfd);
+	harness_mark(&h);
+	harness_signal(&h, SIGHUP);
+	ck_assert(harness_wait_log(&h, "reload complete: generation 2", 5000));
+	(void)snprintf(want, sizeof(want), "listening on tcp 127.0.0.1:%u\n",
+	    port);
+	ck_assert(harness_wait_log(&h, want, 0));
+	ck_assert_int_eq(harness_log_count(&h, "listening on"), 1);
+	assert_serves_tcp(&h, 3);
+	(void)close(fd);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, port, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "new port", 8, false, 3000), 0);
+	(void)close(fd);
+	harness_stop(&h);
+}
+END_TEST
+
+/* A UDP listener added by a reload gets a worker; removed, it goes away. */
+START_TEST(reload_adds_and_removes_udp_listener)
+{
+	char line[256], want[128], got[8];
+	struct harness h;
+	uint16_t port;
+	pid_t pids[4];
+	int fd;
+
+	harness_start(&h, H_TCP4, "workers = 1;");
+	ck_assert_int_eq(harness_workers(&h, "udp", pids, 4), 0);
+
+	harness_write_config(&h, H_TCP4 | H_UDP4, "workers = 1;");
+	harness_mark(&h);
+	harness_signal(&h, SIGHUP);
+	ck_assert(harness_wait_log(&h, "reload complete: generation 2", 5000));
+	ck_assert(harness_log_line(&h, "listening on udp 127.0.0.1:", line,
+	    sizeof(line)));
+	ck_assert_int_gt(port = (uint16_t)atoi(strrchr(line, ':') + 1), 0);
+	ck_assert(harness_wait_workers(&h, "udp", 1, 3000));
+	ck_assert_int_ge(fd = harness_udp_socket(AF_INET), 0);
+	ck_assert_int_eq(harness_udp_echo(fd, AF_INET, port, "added", 5, got,
+	    3000), 5);
+	assert_serves_tcp(&h, 2);
+
+	harness_write_config(&h, H_TCP4, "workers = 1;");
+	harness_mark(&h);
+	harness_signal(&h, SIGHUP);
+	ck_assert(harness_wait_log(&h, "reload complete: generation 3", 5000));
+	(void)snprintf(want, sizeof(want), "closed listener udp "
+	    "127.0.0.1:%u\n", port);
+	ck_assert(harness_wait_log(&h, want, 0));
+	ck_assert(harness_wait_workers(&h, "udp", 0, 3000));
+	ck_assert(harness_wait_bindable(AF_INET, SOCK_DGRAM, port, 3000));
+	ck_assert_int_eq(harness_udp_echo(fd, AF_INET, port, "gone", 4, got,
+	    300), -1);
+	(void)close(fd);
+	assert_serves_tcp(&h, 2);
+	harness_stop(&h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -162,6 +262,8 @@ main(void)
 	tcase_add_test(tc, reload_changes_workers_and_drains_old_generation);
 	tcase_add_loop_test(tc, reload_rejects_broken_config_and_keeps_serving,
 	    0, 3);
+	tcase_add_test(tc, reload_bind_failure_keeps_old_listeners);
+	tcase_add_test(tc, reload_adds_and_removes_udp_listener);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

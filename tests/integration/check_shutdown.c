@@ -1,4 +1,4 @@
-/* check_shutdown.c: graceful and fast stop, shutdown_timeout, pid lock. */
+/* check_shutdown.c: graceful and fast stop, shutdown_timeout. */
 
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -130,27 +130,71 @@ START_TEST(shutdown_fast_does_not_wait_for_connections)
 }
 END_TEST
 
-/* The pid file lock turns a second start into a clear refusal. */
-START_TEST(shutdown_second_instance_is_refused)
+/* SIGQUIT ends a graceful drain that an open connection holds up. */
+START_TEST(shutdown_fast_overrides_graceful_drain)
 {
-	const char *args[] = { "-f", "-c", NULL, NULL };
-	char out[4096], want[256];
 	struct harness h;
+	uint64_t t0, took;
 	int fd;
 
-	harness_start(&h, H_TCP4, "workers = 1;");
-	args[2] = h.conf;
-	ck_assert_int_eq(harness_run(args, out, sizeof(out), 5000), 1);
-	(void)snprintf(want, sizeof(want), "echod: pid file %s is locked by "
-	    "pid %ld: is echod already running?", h.pidfile, (long)h.pid);
-	ck_assert_msg(strstr(out, want) != NULL, "output: %s", out);
-	ck_assert_ptr_null(strstr(out, "listening on"));
-	/* The first instance is untouched, pid file included. */
+	harness_start(&h, H_TCP4, "workers = 1;\nshutdown_timeout = 30;");
 	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
-	ck_assert_int_eq(harness_echo(fd, "first", 5, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "hold", 4, false, 3000), 0);
+	harness_mark(&h);
+	harness_signal(&h, SIGTERM);
+	ck_assert(harness_wait_log(&h, "tcp worker: draining 1 connections",
+	    3000));
+	ck_assert_int_eq(harness_wait_exit(&h, 300), -1);
+	ck_assert_int_eq(harness_echo(fd, "still", 5, false, 3000), 0);
+	t0 = harness_now_ms();
+	harness_signal(&h, SIGQUIT);
+	assert_exited_zero(&h, 2000);
+	took = harness_now_ms() - t0;
+	ck_assert_msg(took < 1500, "fast stop took %llu ms",
+	    (unsigned long long)took);
+	ck_assert(harness_wait_log(&h, "fast shutdown", 0));
+	ck_assert(harness_wait_eof(fd, 1000));
 	(void)close(fd);
-	ck_assert_int_eq(access(h.pidfile, F_OK), 0);
-	harness_stop(&h);
+	harness_assert_clean_log(&h);
+	harness_finish(&h);
+}
+END_TEST
+
+/*
+ * A stop during a reload's drain waits for both generations' connections
+ * and then exits 0.
+ */
+START_TEST(shutdown_graceful_waits_for_every_generation)
+{
+	struct harness h;
+	int old, cur;
+
+	harness_start(&h, H_TCP4, "workers = 1;\nshutdown_timeout = 30;");
+	ck_assert_int_ge(old = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_eq(harness_echo(old, "gen 1", 5, false, 3000), 0);
+	harness_write_config(&h, H_TCP4, "workers = 2;\n"
+	    "shutdown_timeout = 30;");
+	harness_mark(&h);
+	harness_signal(&h, SIGHUP);
+	ck_assert(harness_wait_log(&h, "reload complete: generation 2", 5000));
+	/* Until the old worker has its SIGTERM it may still accept. */
+	ck_assert(harness_wait_log(&h, "tcp worker: draining 1 connections",
+	    3000));
+	ck_assert_int_ge(cur = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_eq(harness_echo(cur, "gen 2", 5, false, 3000), 0);
+	harness_signal(&h, SIGTERM);
+	ck_assert(harness_wait_log(&h, "graceful shutdown", 3000));
+	ck_assert_int_eq(harness_echo(old, "old", 3, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(cur, "new", 3, false, 3000), 0);
+	(void)close(old);
+	ck_assert(harness_wait_log(&h, "generation 1 has exited", 3000));
+	ck_assert_int_eq(harness_wait_exit(&h, 300), -1);
+	ck_assert_int_eq(harness_echo(cur, "last", 4, false, 3000), 0);
+	(void)close(cur);
+	assert_exited_zero(&h, 5000);
+	ck_assert(harness_wait_log(&h, "echod stopped", 0));
+	harness_assert_clean_log(&h);
+	harness_finish(&h);
 }
 END_TEST
 
@@ -166,7 +210,8 @@ main(void)
 	tcase_add_test(tc, shutdown_graceful_drains_open_connection);
 	tcase_add_test(tc, shutdown_timeout_bounds_graceful_stop);
 	tcase_add_test(tc, shutdown_fast_does_not_wait_for_connections);
-	tcase_add_test(tc, shutdown_second_instance_is_refused);
+	tcase_add_test(tc, shutdown_fast_overrides_graceful_drain);
+	tcase_add_test(tc, shutdown_graceful_waits_for_every_generation);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -19,7 +19,6 @@
 
 static void	 assert_serves_tcp(struct harness *, int);
 static pid_t	 respawned_pid(struct harness *, const char *);
-static bool	 wait_bindable(int, int, uint16_t, int);
 
 static void
 assert_serves_tcp(struct harness *h, int nconns)
@@ -48,42 +47,6 @@ respawned_pid(struct harness *h, const char *role)
 	    (p = strstr(line, " as pid ")) == NULL)
 		return -1;
 	return (pid_t)atol(p + strlen(" as pid "));
-}
-
-/* Can a new socket take `port`?  For TCP, bind and listen. */
-static bool
-wait_bindable(int family, int type, uint16_t port, int ms)
-{
-	uint64_t deadline = harness_now_ms() + ms;
-	struct sockaddr_in6 sin6;
-	struct sockaddr_in sin;
-	int fd, ok, on = 1;
-
-	for (;;) {
-		ck_assert_int_ge(fd = socket(family, type | SOCK_CLOEXEC, 0),
-		    0);
-		/* TIME_WAIT from our own connections must not count. */
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof(on));
-		memset(&sin, 0, sizeof(sin));
-		memset(&sin6, 0, sizeof(sin6));
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons(port);
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_port = htons(port);
-		sin6.sin6_addr = in6addr_loopback;
-		ok = (family == AF_INET ?
-		    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) :
-		    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6))) == 0 &&
-		    (type != SOCK_STREAM || listen(fd, 1) == 0);
-		(void)close(fd);
-		if (ok)
-			return true;
-		if (harness_now_ms() > deadline)
-			return false;
-		usleep(5000);
-	}
 }
 
 START_TEST(workers_match_configuration_and_drop_privileges)
@@ -192,6 +155,39 @@ START_TEST(workers_killed_udp_worker_is_respawned)
 }
 END_TEST
 
+/* Each crash of the same slot doubles its respawn delay: no hot loop. */
+START_TEST(workers_respawn_backs_off_per_slot)
+{
+	char needle[64];
+	struct harness h;
+	uint64_t t0, took;
+	pid_t pid, fresh;
+	int k, delay_ms;
+
+	harness_start(&h, H_TCP4, "workers = 1;");
+	for (k = 0; k < 3; k++) {
+		delay_ms = 100 << k;
+		ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
+		ck_assert_int_eq(harness_workers(&h, "tcp", &pid, 1), 1);
+		harness_mark(&h);
+		t0 = harness_now_ms();
+		ck_assert_int_eq(kill(pid, SIGKILL), 0);
+		(void)snprintf(needle, sizeof(needle), "tcp worker 0 killed "
+		    "by signal 9 (Killed); respawning in %d ms", delay_ms);
+		ck_assert_msg(harness_wait_log(&h, needle, 3000),
+		    "no \"%s\"", needle);
+		ck_assert_int_gt(fresh = respawned_pid(&h, "tcp"), 0);
+		took = harness_now_ms() - t0;
+		ck_assert_msg(took >= (uint64_t)delay_ms, "respawned after "
+		    "%llu ms, before the %d ms backoff",
+		    (unsigned long long)took, delay_ms);
+		ck_assert_int_ne(fresh, pid);
+	}
+	assert_serves_tcp(&h, 3);
+	harness_stop(&h);
+}
+END_TEST
+
 /* Workers must not outlive the master and keep its ports. */
 START_TEST(workers_exit_when_master_is_killed)
 {
@@ -214,10 +210,13 @@ START_TEST(workers_exit_when_master_is_killed)
 		    "worker %ld outlived the master", (long)pids[i]);
 	ck_assert(harness_wait_eof(fd, 2000));
 	(void)close(fd);
-	ck_assert(wait_bindable(AF_INET, SOCK_STREAM, h.tcp4, 2000));
-	ck_assert(wait_bindable(AF_INET6, SOCK_STREAM, h.tcp6, 2000));
-	ck_assert(wait_bindable(AF_INET, SOCK_DGRAM, h.udp4, 2000));
-	ck_assert(wait_bindable(AF_INET6, SOCK_DGRAM, h.udp6, 2000));
+	ck_assert(harness_wait_bindable(AF_INET, SOCK_STREAM, h.tcp4,
+	    2000));
+	ck_assert(harness_wait_bindable(AF_INET6, SOCK_STREAM, h.tcp6,
+	    2000));
+	ck_assert(harness_wait_bindable(AF_INET, SOCK_DGRAM, h.udp4, 2000));
+	ck_assert(harness_wait_bindable(AF_INET6, SOCK_DGRAM, h.udp6,
+	    2000));
 	harness_finish(&h);
 }
 END_TEST
@@ -235,6 +234,7 @@ main(void)
 	tcase_add_test(tc, workers_no_udp_worker_without_udp_listener);
 	tcase_add_test(tc, workers_killed_tcp_worker_is_respawned);
 	tcase_add_test(tc, workers_killed_udp_worker_is_respawned);
+	tcase_add_test(tc, workers_respawn_backs_off_per_slot);
 	tcase_add_test(tc, workers_exit_when_master_is_killed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -154,7 +154,8 @@ harness_init(struct harness *h)
 
 /*
  * `extra` comes first, so a test knows the line of each of its settings:
- * line 1 is the first line of `extra`.
+ * line 1 is the first line of `extra`.  With no `listeners`, `extra`
+ * holds the listen list (a fixed port, say) and port discovery is moot.
  */
 void
 harness_write_config(struct harness *h, unsigned listeners,
@@ -181,13 +182,17 @@ harness_write_config(struct harness *h, unsigned listeners,
 	h->listeners = listeners;
 	(void)snprintf(tmp, sizeof(tmp), "%s.new", h->conf);
 	ck_assert_ptr_nonnull(f = fopen(tmp, "w"));
-	(void)fprintf(f, "%s\nlisten = (\n", extra != NULL ? extra : "");
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (listeners & all[i].flag) {
-			(void)fprintf(f, "%s  %s", sep, all[i].entry);
-			sep = ",\n";
-		}
-	(void)fprintf(f, "\n);\npidfile = \"%s\";\n"
+	(void)fprintf(f, "%s\n", extra != NULL ? extra : "");
+	if (listeners != 0) {
+		(void)fprintf(f, "listen = (\n");
+		for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+			if (listeners & all[i].flag) {
+				(void)fprintf(f, "%s  %s", sep, all[i].entry);
+				sep = ",\n";
+			}
+		(void)fprintf(f, "\n);\n");
+	}
+	(void)fprintf(f, "pidfile = \"%s\";\n"
 	    "user = \"nobody\";\ngroup = \"nogroup\";\n", h->pidfile);
 	ck_assert_int_eq(fclose(f), 0);
 	/* Atomic: a reload never reads half a file. */
@@ -679,7 +684,8 @@ harness_proc_is(pid_t pid, const char *title)
 
 /*
  * Live children of the master whose title is "echod: <role> worker"; with
- * a NULL role, all of them, titled yet or not.
+ * a NULL role, all of them.  A worker just forked still shows the master's
+ * title: it counts for its role only once it has logged "started".
  */
 int
 harness_workers(struct harness *h, const char *role, pid_t *pids, int max)
@@ -805,6 +811,53 @@ loopback(int family, uint16_t port, struct sockaddr_storage *ss,
 		*len = sizeof(*sin6);
 	}
 	return 0;
+}
+
+/* A TCP socket listening on a free loopback port, to occupy it. */
+int
+harness_tcp_listener(int family)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	(void)loopback(family, 0, &ss, &len);
+	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, 1) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Can a new socket take the loopback `port` (TCP: bind and listen)? */
+bool
+harness_wait_bindable(int family, int type, uint16_t port, int ms)
+{
+	uint64_t deadline = harness_now_ms() + ms;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, ok, on = 1;
+
+	(void)loopback(family, port, &ss, &len);
+	for (;;) {
+		ck_assert_int_ge(fd = socket(family, type | SOCK_CLOEXEC, 0),
+		    0);
+		/* TIME_WAIT left by our own connections must not count. */
+		if (type == SOCK_STREAM)
+			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+			    sizeof(on));
+		ok = bind(fd, (struct sockaddr *)&ss, len) == 0 &&
+		    (type != SOCK_STREAM || listen(fd, 1) == 0);
+		(void)close(fd);
+		if (ok)
+			return true;
+		if (harness_now_ms() > deadline)
+			return false;
+		nap();
+	}
 }
 
 /* 1 ready, 0 timed out, -1 error. */

@@ -74,7 +74,9 @@ bool		 harness_proc_ids(pid_t, uid_t *, gid_t *);
 /* Sockets: every call has a deadline; descriptors are non-blocking. */
 int		 harness_connect(int, uint16_t, int);
 int		 harness_udp_socket(int);
+int		 harness_tcp_listener(int);
 uint16_t	 harness_local_port(int);
+bool		 harness_wait_bindable(int, int, uint16_t, int);
 ssize_t		 harness_send_all(int, const void *, size_t, int);
 ssize_t		 harness_recv_all(int, void *, size_t, int);
 int		 harness_echo(int, const void *, size_t, bool, int);
