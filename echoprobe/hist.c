@@ -1,4 +1,4 @@
-/* hist.c: log-bucket latency histogram (HdrHistogram layout), bounded memory. */
+/* hist.c: log-bucket latency histogram (HdrHistogram layout). */
 
 #include <math.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* hist.h: log-bucket latency histogram (HdrHistogram layout), bounded memory. */
+/* hist.h: log-bucket latency histogram (HdrHistogram layout). */
 #ifndef ECHOPROBE_HIST_H
 #define ECHOPROBE_HIST_H
 

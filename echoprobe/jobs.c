@@ -45,6 +45,8 @@ struct jobs {
 	struct progress		 pr;
 	uint64_t		 start_ns;
 	uint64_t		 deadline_ns;	/* 0: jobs bound themselves */
+	uint64_t		 last_requests;	/* at the last progress line */
+	uint64_t		 last_ns;
 };
 
 static int	 jobs_plan(struct jobs *);
@@ -285,7 +287,8 @@ jobs_read(struct jobs *js, struct pollfd *pfd)
 static void
 jobs_progress(struct jobs *js, uint64_t now)
 {
-	uint64_t req = 0, err = 0, s;
+	uint64_t req = 0, err = 0, since;
+	double rate;
 	int i;
 
 	if (!progress_due(&js->pr, now))
@@ -294,10 +297,17 @@ jobs_progress(struct jobs *js, uint64_t now)
 		req += js->live[i].requests;
 		err += js->live[i].errors;
 	}
-	s = (now - js->start_ns) / 1000000000U;
-	progress_show(&js->pr, "load: %llu s, %llu echoes (%.0f/s), %llu "
-	    "errors", (unsigned long long)s, (unsigned long long)req,
-	    s > 0 ? (double)req / (double)s : 0.0, (unsigned long long)err);
+	/* The rate of the last second: an average hides a stall. */
+	if (js->last_ns == 0)
+		js->last_ns = js->start_ns;
+	since = now - js->last_ns;
+	rate = since > 0 ? (double)(req - js->last_requests) * 1e9 /
+	    (double)since : 0;
+	js->last_requests = req;
+	js->last_ns = now;
+	progress_show(&js->pr, "load: %llu s, %llu echoes, %.0f/s now, %llu "
+	    "errors", (unsigned long long)((now - js->start_ns) / 1000000000U),
+	    (unsigned long long)req, rate, (unsigned long long)err);
 }
 
 static void

@@ -100,7 +100,7 @@ json_double(struct json *j, const char *key, double v)
 {
 	json_key(j, key);
 	if (isfinite(v))
-		(void)fprintf(j->f, "%.6g", v);
+		(void)fprintf(j->f, "%.9g", v);
 	else
 		(void)fputs("null", j->f);
 }

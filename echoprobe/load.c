@@ -96,6 +96,7 @@ static void	 ld_hold_step(struct load *, uint64_t);
 static int	 ld_wait(struct load *, uint64_t);
 static void	 ld_scan(struct load *, uint64_t);
 static void	 ld_open_pending(struct load *, uint64_t);
+static bool	 ld_want_link(const struct load *);
 static void	 ld_teardown(struct load *, uint64_t);
 static void	 lc_open(struct load *, struct lconn *, uint64_t);
 static void	 lc_event(struct load *, struct lconn *, uint32_t, uint64_t);
@@ -256,11 +257,15 @@ ld_finished(struct load *ld, uint64_t now)
 	if (ld->job->requests != 0 && ld->started >= ld->job->requests &&
 	    ld->inflight == 0)
 		return true;
+	/*
+	 * Twice the timeout: a server that drops some datagrams answers
+	 * the others at least once per timeout, and must not be given up.
+	 */
 	if (o->duration_ns == 0 && ld->hold == HOLD_NONE &&
-	    now - ld->progress_ns > o->timeout_ns + ld->scan_period_ns) {
+	    now - ld->progress_ns > 2 * o->timeout_ns + ld->scan_period_ns) {
 		(void)snprintf(ld->r->error, sizeof(ld->r->error),
 		    "no echo and no connection for %llu ms: giving up",
-		    (unsigned long long)(o->timeout_ns / 1000000));
+		    (unsigned long long)(2 * o->timeout_ns / 1000000));
 		return true;
 	}
 	return false;
@@ -353,17 +358,33 @@ ld_open_pending(struct load *ld, uint64_t now)
 	struct lconn *c;
 	long steps;
 
-	/* Once the last request is out, new links would carry nothing. */
-	if (ld->stopping || (ld->job->requests != 0 &&
-	    ld->started >= ld->job->requests))
+	if (ld->stopping)
 		return;
 	for (steps = 0; steps < LOAD_OPEN_SCAN && steps < ld->n &&
 	    ld->nconnecting < LOAD_CONNECTING_MAX; steps++) {
+		if (!ld_want_link(ld))
+			return;
 		c = &ld->c[ld->cursor];
 		ld->cursor = (ld->cursor + 1) % ld->n;
 		if (c->state == LC_IDLE && now >= c->ready_ns)
 			lc_open(ld, c, now);
 	}
+}
+
+/*
+ * Once the last request is out, new links would carry nothing; with
+ * --connect-each every link being opened will carry one, so it counts.
+ */
+static bool
+ld_want_link(const struct load *ld)
+{
+	uint64_t owed = ld->started;
+
+	if (ld->job->requests == 0)
+		return true;
+	if (ld->o->connect_each)
+		owed += (uint64_t)ld->nconnecting;
+	return owed < ld->job->requests;
 }
 
 static void

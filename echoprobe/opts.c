@@ -28,7 +28,7 @@ static const struct option longopts[] = {
 	{ "size",		required_argument,	NULL, 's' },
 	{ "timeout",		required_argument,	NULL, 'W' },
 	{ "quiet",		no_argument,		NULL, 'q' },
-	{ "connect-each",	no_argument,		NULL, OPT_CONNECT_EACH },
+	{ "connect-each",	no_argument,	NULL, OPT_CONNECT_EACH },
 	{ "json",		no_argument,		NULL, OPT_JSON },
 	{ "load",		no_argument,		NULL, OPT_LOAD },
 	{ "connections",	required_argument,	NULL, OPT_CONNECTIONS },

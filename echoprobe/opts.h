@@ -41,7 +41,7 @@ struct opts {
 	uint64_t	 timeout_ns;
 	size_t		 size;
 	long		 connections;
-	long		 pipeline;	/* TCP requests in flight per connection */
+	long		 pipeline;	/* TCP requests in flight per link */
 	long		 window;	/* UDP datagrams in flight per socket */
 	long		 jobs;
 	uint64_t	 requests;	/* 0: no limit */

@@ -1,4 +1,4 @@
-/* badserver.c: an echo server that misbehaves on purpose, for echoprobe's tests. */
+/* badserver.c: an echo server that misbehaves on purpose (echoprobe tests). */
 
 /*
  * usage: badserver MODE [MS]

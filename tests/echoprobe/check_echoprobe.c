@@ -107,6 +107,32 @@ START_TEST(probe_json_is_one_object)
 }
 END_TEST
 
+START_TEST(probe_ipv6_tcp_and_udp)
+{
+	struct eptest_server s;
+	struct eptest_proc p;
+
+	if (!eptest_have_ipv6())
+		return;
+	eptest_echod_start_on(&s, "::1");
+	eptest_run(&p, NULL, RUN_MS, "-6", "-c", "2", "-i", "0.05", "::1",
+	    s.tcp_port, NULL);
+	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_int_eq(count_lines(p.out, "64 bytes from [::1]:"), 2);
+	eptest_run(&p, NULL, RUN_MS, "-6", "-u", "-c", "2", "-i", "0.05",
+	    "::1", s.udp_port, NULL);
+	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	eptest_run(&p, NULL, RUN_MS, "--load", "--requests", "100",
+	    "--json", "::1", s.tcp_port, NULL);
+	eptest_server_stop(&s);
+	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 100);
+}
+END_TEST
+
 START_TEST(probe_sigint_prints_summary)
 {
 	const char *argv[] = { eptest_path("echoprobe/echoprobe"), "-i",
@@ -620,6 +646,7 @@ echoprobe_suite(void)
 	tcase_add_test(probe, probe_udp_all_answered);
 	tcase_add_test(probe, probe_connect_each_large);
 	tcase_add_test(probe, probe_json_is_one_object);
+	tcase_add_test(probe, probe_ipv6_tcp_and_udp);
 	tcase_add_test(probe, probe_sigint_prints_summary);
 	tcase_add_test(probe, probe_refused_is_an_error);
 	suite_add_tcase(s, probe);

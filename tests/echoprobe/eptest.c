@@ -37,6 +37,7 @@ static void	 forget(pid_t);
 static void	 kill_started(void);
 static pid_t	 start_logged(const char *const *, const char *);
 static void	 wait_listening(struct eptest_server *, int);
+static void	 port_of(const char *, const char *, char *, size_t);
 static void	 reap(pid_t, int);
 static bool	 pump(struct eptest_proc *, int);
 
@@ -116,12 +117,31 @@ start_logged(const char *const *argv, const char *log)
 	return pid;
 }
 
+/* "listening on tcp 127.0.0.1:N" or "... [::1]:N": N after the last colon. */
+static void
+port_of(const char *log, const char *what, char *port, size_t len)
+{
+	const char *p, *end, *colon = NULL;
+
+	if ((p = strstr(log, what)) == NULL)
+		return;
+	end = p + strcspn(p, "\n");
+	if (*end != '\n')
+		return;		/* the line is not complete yet */
+	for (; p < end; p++)
+		if (*p == ':')
+			colon = p;
+	if (colon != NULL && (size_t)(end - colon) <= len)
+		(void)snprintf(port, len, "%.*s", (int)(end - colon - 1),
+		    colon + 1);
+}
+
 /* Polls the log (bounded) for both "listening on" lines. */
 static void
 wait_listening(struct eptest_server *s, int timeout_ms)
 {
 	long deadline = now_ms() + timeout_ms;
-	char buf[8192], *p;
+	char buf[8192];
 	ssize_t n;
 	int fd, st;
 
@@ -133,12 +153,10 @@ wait_listening(struct eptest_server *s, int timeout_ms)
 		}
 		if (n > 0) {
 			buf[n] = '\0';
-			if ((p = strstr(buf, "listening on tcp 127.0.0.1:")) !=
-			    NULL)
-				(void)sscanf(p + 27, "%7[0-9]", s->tcp_port);
-			if ((p = strstr(buf, "listening on udp 127.0.0.1:")) !=
-			    NULL)
-				(void)sscanf(p + 27, "%7[0-9]", s->udp_port);
+			port_of(buf, "listening on tcp ", s->tcp_port,
+			    sizeof(s->tcp_port));
+			port_of(buf, "listening on udp ", s->udp_port,
+			    sizeof(s->udp_port));
 			if (s->tcp_port[0] != '\0' && s->udp_port[0] != '\0')
 				return;
 		}
@@ -157,6 +175,12 @@ wait_listening(struct eptest_server *s, int timeout_ms)
 void
 eptest_echod_start(struct eptest_server *s)
 {
+	eptest_echod_start_on(s, "127.0.0.1");
+}
+
+void
+eptest_echod_start_on(struct eptest_server *s, const char *addr)
+{
 	const char *argv[] = { eptest_path("src/echod"), "-f", "-c", NULL,
 	    NULL };
 	FILE *f;
@@ -169,12 +193,13 @@ eptest_echod_start(struct eptest_server *s)
 		ck_abort_msg("mkstemp: %s", strerror(errno));
 	fprintf(f, "workers = 2;\n"
 	    "listen = (\n"
-	    "  { protocol = \"tcp\"; address = \"127.0.0.1\"; port = 0; },\n"
-	    "  { protocol = \"udp\"; address = \"127.0.0.1\"; port = 0; }\n"
+	    "  { protocol = \"tcp\"; address = \"%s\"; port = 0; },\n"
+	    "  { protocol = \"udp\"; address = \"%s\"; port = 0; }\n"
 	    ");\n"
 	    "udp = { deny_source_ports = []; };\n"
 	    "shutdown_timeout = 1;\n"
-	    "user = \"nobody\";\ngroup = \"nogroup\";\npidfile = \"\";\n");
+	    "user = \"nobody\";\ngroup = \"nogroup\";\npidfile = \"\";\n",
+	    addr, addr);
 	(void)fclose(f);
 	if ((fd = mkstemp(s->log)) == -1)
 		ck_abort_msg("mkstemp: %s", strerror(errno));
@@ -426,4 +451,20 @@ eptest_wait(pid_t pid, int timeout_ms)
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+}
+
+bool
+eptest_have_ipv6(void)
+{
+	struct sockaddr_in6 sin6;
+	int fd, rc;
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	if ((fd = socket(AF_INET6, SOCK_STREAM, 0)) == -1)
+		return false;
+	rc = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6));
+	(void)close(fd);
+	return rc == 0;
 }

@@ -35,7 +35,10 @@ struct eptest_proc {
  * Servers and clients die with the test process (PR_SET_PDEATHSIG) and
  * are killed at exit, so a failed assertion leaves nothing running.
  */
-void	 eptest_echod_start(struct eptest_server *);
+void	 eptest_echod_start(struct eptest_server *);	/* 127.0.0.1 */
+void	 eptest_echod_start_on(struct eptest_server *, const char *);
+/* Whether ::1 can be bound here: IPv6 tests pass vacuously without it. */
+bool	 eptest_have_ipv6(void);
 void	 eptest_badserver_start(struct eptest_server *, const char *,
 	    const char *);
 void	 eptest_server_stop(struct eptest_server *);
