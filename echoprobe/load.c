@@ -29,6 +29,7 @@
 #define LOAD_BACKOFF_MAX_MS	1000
 /* At most this many idle connections are looked at per loop turn. */
 #define LOAD_OPEN_SCAN		4096
+#define LOAD_UDP_ERRORS_MAX	16
 
 enum lc_state { LC_IDLE, LC_CONNECTING, LC_ACTIVE, LC_HOLDING, LC_DONE };
 
@@ -753,6 +754,7 @@ static void
 lu_read(struct load *ld, struct lconn *c, uint64_t now)
 {
 	ssize_t n;
+	int errs = 0;
 
 	for (;;) {
 		n = recv(c->fd, ld->rx, LOAD_RX_LEN, 0);
@@ -764,8 +766,14 @@ lu_read(struct load *ld, struct lconn *c, uint64_t now)
 			break;
 		if (errno == EINTR)
 			continue;
-		/* An ICMP error queued on the socket: count it, go on. */
+		/*
+		 * An ICMP error queued on the socket: count it and read on,
+		 * since edge-triggered epoll will not report the datagrams
+		 * behind it again; a bound keeps an odd errno from spinning.
+		 */
 		ld->r->errors[err_kind(errno)]++;
+		if (++errs >= LOAD_UDP_ERRORS_MAX)
+			break;
 	}
 	lu_issue(ld, c, now);
 }

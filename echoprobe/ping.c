@@ -343,6 +343,7 @@ udp_recv(struct ping *p)
 		if (p->verbose)
 			printf("recv from %s: %s\n", p->t->name,
 			    strerror(errno));
+		return;
 	}
 }
 
