@@ -423,7 +423,15 @@ START_TEST(interactive_pipe_echoes_everything)
 	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
 	    p.err);
 	ck_assert_str_eq(p.out, "a\nbb\n");
+	/* With --json the echo is counted, not printed. */
+	eptest_run(&p, "a\nbb\n", RUN_MS, "-I", "-u", "--json", LO,
+	    s.udp_port, NULL);
 	eptest_server_stop(&s);
+	ck_assert_int_eq(p.status, 0);
+	ck_assert_int_eq(p.out[0], '{');
+	ck_assert_int_eq(eptest_json_int(p.out, "bytes_received"), 5);
+	ck_assert_int_eq(eptest_json_int(p.out, "datagrams_received"), 2);
+	ck_assert_ptr_nonnull(strstr(p.out, "\"complete\":true"));
 }
 END_TEST
 
@@ -463,6 +471,39 @@ START_TEST(load_tcp_pipelined)
 	ck_assert_int_eq(eptest_json_int(p.out, "connects"), 8);
 	ck_assert_ptr_nonnull(strstr(p.out, "\"p99.9\":"));
 	ck_assert_int_lt(p.elapsed_ms, 5000);
+	/* stderr is a pipe here: no progress line. */
+	ck_assert_ptr_null(strchr(p.err, '\r'));
+}
+END_TEST
+
+/* On a terminal, a load run shows its progress once a second. */
+START_TEST(load_progress_on_a_terminal)
+{
+	const char *argv[] = { eptest_path("echoprobe/echoprobe"), "--load",
+	    "--connections", "2", "--duration", "1.5", LO, NULL, NULL };
+	struct eptest_server s;
+	char buf[8192] = "";
+	size_t len = 0;
+	int fd, status;
+	pid_t pid;
+
+	eptest_echod_start(&s);
+	argv[7] = s.tcp_port;
+	if ((pid = forkpty(&fd, NULL, NULL, NULL)) == -1)
+		ck_abort_msg("forkpty: %s", strerror(errno));
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		(void)execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	eptest_track(pid);
+	ck_assert_msg(tty_expect(fd, buf, sizeof(buf), &len,
+	    "\r\033[Kload: 1 s, ", 10000), "no progress: %s", buf);
+	ck_assert(tty_expect(fd, buf, sizeof(buf), &len, "requests ", 10000));
+	status = eptest_wait(pid, 10000);
+	(void)close(fd);
+	eptest_server_stop(&s);
+	ck_assert_msg(status == 0, "status %d: %s", status, buf);
 }
 END_TEST
 
@@ -537,6 +578,7 @@ START_TEST(load_hold_over_sources)
 	ck_assert_int_eq(eptest_json_int(p.out, "echoed_first"), 40);
 	ck_assert_int_eq(eptest_json_int(p.out, "echoed_both"), 40);
 	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 80);
+	ck_assert_int_ge(p.elapsed_ms, 500);	/* it did hold */
 }
 END_TEST
 
@@ -669,6 +711,7 @@ echoprobe_suite(void)
 	suite_add_tcase(s, inter);
 	tcase_set_timeout(load, 60);
 	tcase_add_test(load, load_tcp_pipelined);
+	tcase_add_test(load, load_progress_on_a_terminal);
 	tcase_add_test(load, load_udp_window);
 	tcase_add_test(load, load_jobs_merge_exact_requests);
 	tcase_add_test(load, load_connect_each);
