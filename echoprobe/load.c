@@ -79,7 +79,7 @@ struct load {
 	uint64_t		 end_ns;	/* 0: no time limit */
 	uint64_t		 scan_period_ns;
 	uint64_t		 next_scan_ns;
-	uint64_t		 progress_ns;	/* last success, for stalls */
+	uint64_t		 progress_ns;	/* last echo, for stalls */
 	uint64_t		 started;
 	uint64_t		 inflight;
 	long			 nconnecting;
@@ -259,13 +259,15 @@ ld_finished(struct load *ld, uint64_t now)
 	    ld->inflight == 0)
 		return true;
 	/*
-	 * Twice the timeout: a server that drops some datagrams answers
-	 * the others at least once per timeout, and must not be given up.
+	 * Only echoes count: a server that accepts and never answers would
+	 * otherwise keep a long run alive one reconnect at a time.  Twice
+	 * the timeout: a server that drops some datagrams answers the
+	 * others at least once per timeout, and must not be given up.
 	 */
 	if (o->duration_ns == 0 && ld->hold == HOLD_NONE &&
 	    now - ld->progress_ns > 2 * o->timeout_ns + ld->scan_period_ns) {
 		(void)snprintf(ld->r->error, sizeof(ld->r->error),
-		    "no echo and no connection for %llu ms: giving up",
+		    "no echo for %llu ms: giving up",
 		    (unsigned long long)(2 * o->timeout_ns / 1000000));
 		return true;
 	}
@@ -474,7 +476,6 @@ lc_connected(struct load *ld, struct lconn *c, uint64_t now)
 	c->backoff_ms = LOAD_BACKOFF_MIN_MS;
 	ld->r->connects++;
 	ld->r->hold_connected += ld->hold == HOLD_OPEN;
-	ld->progress_ns = now;
 	lc_issue(ld, c, now);
 }
 

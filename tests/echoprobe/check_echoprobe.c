@@ -599,6 +599,26 @@ START_TEST(load_stalled_server_ends_on_time)
 }
 END_TEST
 
+START_TEST(load_silent_server_requests_give_up)
+{
+	struct eptest_server s;
+	struct eptest_proc p;
+
+	/* It accepts every connection and answers nothing: reconnecting
+	 * is no progress, and a million requests must not take forever. */
+	eptest_badserver_start(&s, "drop", NULL);
+	eptest_run(&p, NULL, RUN_MS, "--load", "--connections", "2",
+	    "--requests", "1000000", "-W", "0.2", "--json", LO, s.tcp_port,
+	    NULL);
+	eptest_server_stop(&s);
+	ck_assert_msg(p.status == 2, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_ptr_nonnull(strstr(p.err, "no echo for 400 ms: giving up"));
+	ck_assert_int_gt(eptest_json_int(p.out, "timeout"), 0);
+	ck_assert_int_lt(p.elapsed_ms, 4000);
+}
+END_TEST
+
 START_TEST(load_refused_requests_give_up)
 {
 	struct eptest_proc p;
@@ -717,6 +737,7 @@ echoprobe_suite(void)
 	tcase_add_test(load, load_connect_each);
 	tcase_add_test(load, load_hold_over_sources);
 	tcase_add_test(load, load_stalled_server_ends_on_time);
+	tcase_add_test(load, load_silent_server_requests_give_up);
 	tcase_add_test(load, load_refused_requests_give_up);
 	tcase_add_test(load, load_corruption_is_a_mismatch);
 	tcase_add_test(load, load_udp_loss_is_timeouts);
