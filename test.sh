@@ -18,6 +18,14 @@ if [ "$status" -eq 0 ]; then
 		status=1
 	}
 fi
+# The package test builds, installs and purges the echod package: it needs
+# root (CI runs as root); ECHOD_PACKAGE_TEST=0 skips it.
+if [ "$(id -u)" -eq 0 ] && [ "${ECHOD_PACKAGE_TEST:-1}" != 0 ]; then
+	echo "== tests/package/run"
+	tests/package/run || status=1
+else
+	echo "== tests/package/run: skipped (needs root; ECHOD_PACKAGE_TEST=0)"
+fi
 # One plain closing line over every suite of every build.
 pass=0
 fail=0
