@@ -9,6 +9,7 @@ cd "$top"
     libconfig-dev check iproute2
 
 status=0
+rm -f build/package-test.log
 ./scripts/check.sh build || status=1
 ./scripts/check.sh build-asan --enable-sanitizers || status=1
 if [ "$status" -eq 0 ]; then
@@ -22,7 +23,8 @@ fi
 # root (CI runs as root); ECHOD_PACKAGE_TEST=0 skips it.
 if [ "$(id -u)" -eq 0 ] && [ "${ECHOD_PACKAGE_TEST:-1}" != 0 ]; then
 	echo "== tests/package/run"
-	tests/package/run || status=1
+	tests/package/run >build/package-test.log 2>&1 || status=1
+	cat build/package-test.log
 else
 	echo "== tests/package/run: skipped (needs root; ECHOD_PACKAGE_TEST=0)"
 fi
@@ -36,6 +38,13 @@ for d in build build-asan; do
 	pass=$((pass + p))
 	fail=$((fail + f))
 done
+# The package test counts its checks in its own closing line.
+if [ -f build/package-test.log ]; then
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' build/package-test.log |
+	    tail -n 1)
+	pass=$((pass + $(echo "${line:-0 passed}" | cut -d' ' -f1)))
+	fail=$((fail + $(echo "${line:-0 passed, 0 failed}" | cut -d' ' -f3)))
+fi
 if [ "$status" -eq 0 ]; then
 	echo "test.sh: all tests passed"
 else
