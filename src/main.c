@@ -1,5 +1,6 @@
 /* main.c: command line, -t, daemonize, then master_run(). */
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "proc.h"
 
 static int	 load_config(const struct cmdline *, struct config **);
+static void	 note_identity(const struct config *);
 
 /* Print every diagnostic: a config is fixed in one pass, not one per run. */
 static int
@@ -31,6 +33,25 @@ load_config(const struct cmdline *cl, struct config **cfp)
 		log_errx("%s: stopped after %d errors", cl->config_path,
 		    d.count);
 	return -1;
+}
+
+/*
+ * Not root: workers run as whoever started echod (under systemd, User=echod
+ * with CAP_NET_BIND_SERVICE), so user and group have nothing to do.  Say so
+ * unless they already name the account echod runs as.
+ */
+static void
+note_identity(const struct config *cf)
+{
+	struct passwd *pw;
+
+	if (geteuid() == 0)
+		return;
+	if ((pw = getpwuid(geteuid())) != NULL &&
+	    strcmp(pw->pw_name, cf->user) == 0)
+		return;
+	log_notice("running as uid %ld, not root: user \"%s\" and group "
+	    "\"%s\" are ignored", (long)geteuid(), cf->user, cf->group);
 }
 
 int
@@ -71,10 +92,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_configure(cf->log_facility, cf->log_level);
-	if (geteuid() != 0)
-		log_notice("running as uid %ld, not root: user \"%s\" and "
-		    "group \"%s\" are ignored", (long)geteuid(), cf->user,
-		    cf->group);
+	note_identity(cf);
 	/* The title overwrites argv: keep what we still need from it. */
 	if ((opts.config_path = strdup(cl.config_path)) == NULL)
 		fatal("strdup");

@@ -1,6 +1,7 @@
 /* proc.c: process plumbing: title, pidfile, privilege drop, daemonize, parent death. */
 
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -16,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include "log.h"
 #include "proc.h"
@@ -230,6 +233,42 @@ proc_daemonize(void)
 	(void)dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		(void)close(fd);
+	return 0;
+}
+
+/*
+ * A worker started without root (systemd's User=echod with an ambient
+ * CAP_NET_BIND_SERVICE) would keep the master's capabilities across fork;
+ * it needs none to echo, so it drops them all and verifies.  Raw capget/
+ * capset: a dependency on libcap for two calls would not earn its place.
+ */
+int
+proc_drop_capabilities(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) == -1) {
+		log_warn("capget");
+		return -1;
+	}
+	if ((data[0].permitted | data[1].permitted | data[0].inheritable |
+	    data[1].inheritable) == 0)
+		return 0;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
+		log_warn("prctl PR_CAP_AMBIENT_CLEAR_ALL");
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) == -1) {
+		log_warn("capset (drop all capabilities)");
+		return -1;
+	}
+	if (syscall(SYS_capget, &hdr, data) == -1 ||
+	    (data[0].permitted | data[1].permitted | data[0].effective |
+	    data[1].effective) != 0) {
+		log_warnx("capabilities were not fully dropped");
+		return -1;
+	}
 	return 0;
 }
 

@@ -22,6 +22,7 @@ int		 proc_pidfile_write(struct pidfile *, pid_t);
 void		 proc_pidfile_remove(struct pidfile *);
 void		 proc_pidfile_close_child(struct pidfile *);
 int		 proc_drop_privileges(uid_t, gid_t, const char *);
+int		 proc_drop_capabilities(void);
 int		 proc_daemonize(void);
 int		 proc_watch_parent(pid_t);
 int		 proc_raise_nofile(uint64_t, uint64_t *);

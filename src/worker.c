@@ -35,6 +35,10 @@ worker_init(const struct worker_env *we, const char *role, sigset_t *waitmask)
 		    role, we->cf->user, we->cf->group);
 		exit(PROC_EXIT_INIT);
 	}
+	if (!we->drop_privileges && proc_drop_capabilities() == -1) {
+		log_errx("%s: cannot drop capabilities; exiting", role);
+		exit(PROC_EXIT_INIT);
+	}
 	/* After the drop: changing credentials clears the parent-death signal. */
 	if (proc_watch_parent(we->master_pid) == -1)
 		exit(PROC_EXIT_INIT);

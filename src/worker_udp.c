@@ -1,11 +1,11 @@
 /* worker_udp.c: UDP worker: receive, filter, send back. */
 
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <ifaddrs.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -95,23 +95,44 @@ udp_setup(struct worker_udp *w)
 	load_broadcasts(w);
 }
 
-/* Subnet broadcast addresses look unicast; only the interfaces tell. */
+/*
+ * Subnet broadcast addresses look unicast; only the interfaces tell.  The
+ * SIOCGIFCONF ioctl needs no netlink socket (getifaddrs would), so the
+ * service can forbid AF_NETLINK.  Read at start-up: a reload refreshes it.
+ */
 static void
 load_broadcasts(struct worker_udp *w)
 {
-	struct ifaddrs *ifa, *i;
+	struct ifreq ifr[BCAST_MAX], req;
+	struct ifconf ifc;
+	size_t i, n;
+	int fd;
 
 	w->bcast[w->nbcast++] = htonl(INADDR_BROADCAST);
-	if (getifaddrs(&ifa) == -1) {
-		log_warn("udp worker: getifaddrs");
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("udp worker: socket for SIOCGIFCONF");
 		return;
 	}
-	for (i = ifa; i != NULL && w->nbcast < BCAST_MAX; i = i->ifa_next)
-		if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr != NULL &&
-		    i->ifa_broadaddr->sa_family == AF_INET)
+	ifc.ifc_len = sizeof(ifr);
+	ifc.ifc_req = ifr;
+	if (ioctl(fd, SIOCGIFCONF, &ifc) == -1) {
+		log_warn("udp worker: ioctl SIOCGIFCONF");
+		(void)close(fd);
+		return;
+	}
+	n = ifc.ifc_len / sizeof(ifr[0]);
+	for (i = 0; i < n && w->nbcast < BCAST_MAX; i++) {
+		req = ifr[i];
+		if (ioctl(fd, SIOCGIFFLAGS, &req) == -1 ||
+		    !(req.ifr_flags & IFF_BROADCAST))
+			continue;
+		req = ifr[i];
+		if (ioctl(fd, SIOCGIFBRDADDR, &req) == 0 &&
+		    req.ifr_broadaddr.sa_family == AF_INET)
 			w->bcast[w->nbcast++] = ((struct sockaddr_in *)
-			    i->ifa_broadaddr)->sin_addr.s_addr;
-	freeifaddrs(ifa);
+			    &req.ifr_broadaddr)->sin_addr.s_addr;
+	}
+	(void)close(fd);
 }
 
 static bool
