@@ -191,34 +191,35 @@ proc_drop_privileges(uid_t uid, gid_t gid, const char *user)
 	return 0;
 }
 
+/* Fork; the parent exits at once and the child goes on. */
+static int
+fork_away(void)
+{
+	switch (fork()) {
+	case -1:
+		log_warn("fork");
+		return -1;
+	case 0:
+		return 0;
+	default:
+		_exit(0);
+	}
+}
+
 int
 proc_daemonize(void)
 {
 	int fd;
 
-	switch (fork()) {
-	case -1:
-		log_warn("fork");
+	if (fork_away() == -1)
 		return -1;
-	case 0:
-		break;
-	default:
-		_exit(0);
-	}
 	if (setsid() == -1) {
 		log_warn("setsid");
 		return -1;
 	}
 	/* Not a session leader: the daemon can never regain a terminal. */
-	switch (fork()) {
-	case -1:
-		log_warn("fork");
+	if (fork_away() == -1)
 		return -1;
-	case 0:
-		break;
-	default:
-		_exit(0);
-	}
 	if (chdir("/") == -1) {
 		log_warn("chdir /");
 		return -1;

@@ -1,8 +1,6 @@
 /* check_startup.c: start-up refusals; workers that cannot start. */
 
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -77,42 +75,17 @@ END_TEST
  */
 START_TEST(startup_gives_up_when_workers_cannot_start)
 {
+	const char *argv[] = { "unshare", "-r", ECHOD_BIN, "-f", "-c", NULL,
+	    NULL };
 	char out[16384];
 	struct harness h;
-	uint64_t start, deadline;
-	FILE *tf;
-	pid_t pid;
-	size_t n;
-	int st = -1;
+	uint64_t start;
 
 	harness_init(&h);
 	harness_write_config(&h, H_TCP4 | H_UDP4, "workers = 2;");
-	ck_assert_ptr_nonnull(tf = tmpfile());
+	argv[5] = h.conf;
 	start = harness_now_ms();
-	ck_assert_int_ne(pid = fork(), -1);
-	if (pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
-		    dup2(fileno(tf), STDOUT_FILENO) == -1 ||
-		    dup2(fileno(tf), STDERR_FILENO) == -1)
-			_exit(126);
-		execlp("unshare", "unshare", "-r", ECHOD_BIN, "-f", "-c",
-		    h.conf, (char *)NULL);
-		_exit(127);
-	}
-	deadline = start + 10000;
-	while (waitpid(pid, &st, WNOHANG) != pid &&
-	    harness_now_ms() < deadline)
-		(void)usleep(5000);
-	if (harness_now_ms() >= deadline) {
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, &st, 0);
-	}
-	rewind(tf);
-	n = fread(out, 1, sizeof(out) - 1, tf);
-	out[n] = '\0';
-	(void)fclose(tf);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1,
-	    "status %#x, output: %s", st, out);
+	ck_assert_int_eq(harness_run_cmd(argv, out, sizeof(out), 10000), 1);
 	ck_assert_msg(strstr(out, "echod: tcp worker: cannot switch to user "
 	    "nobody and group nogroup; exiting") != NULL, "output: %s", out);
 	ck_assert_msg(strstr(out, "failed to start (exit status 3); "
@@ -123,6 +96,71 @@ START_TEST(startup_gives_up_when_workers_cannot_start)
 	    "output: %s", out);
 	/* Backoff, not a hot loop: at least 100 + 200 ms passed. */
 	ck_assert_uint_ge(harness_now_ms() - start, 300);
+	ck_assert_int_eq(access(h.pidfile, F_OK), -1);
+	harness_finish(&h);
+}
+END_TEST
+
+/* Read a pid from `path`, waiting up to `ms` for it to appear. */
+static pid_t
+wait_pidfile(const char *path, int ms)
+{
+	uint64_t deadline = harness_now_ms() + ms;
+	long pid = 0;
+	FILE *f;
+
+	while (harness_now_ms() < deadline) {
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fscanf(f, "%ld", &pid) != 1)
+				pid = 0;
+			(void)fclose(f);
+			if (pid > 0)
+				break;
+		}
+		(void)usleep(5000);
+	}
+	return pid;
+}
+
+/*
+ * Without -f echod detaches: the command returns 0 at once, the master
+ * lives on in its own session (not as its leader) with / as its working
+ * directory and /dev/null as stdin, serves, and stops on SIGTERM.
+ */
+START_TEST(startup_daemonizes_without_foreground)
+{
+	const char *argv[] = { ECHOD_BIN, "-c", NULL, NULL };
+	char out[4096], link[64], *p;
+	struct harness h;
+	unsigned port;
+	ssize_t n;
+	pid_t pid;
+	int fd;
+
+	harness_init(&h);
+	harness_write_config(&h, H_TCP4, "workers = 1;");
+	argv[2] = h.conf;
+	ck_assert_int_eq(harness_run_cmd(argv, out, sizeof(out), 5000), 0);
+	ck_assert_ptr_nonnull(p = strstr(out, "listening on tcp 127.0.0.1:"));
+	ck_assert_int_eq(sscanf(p, "listening on tcp 127.0.0.1:%u", &port),
+	    1);
+	ck_assert_int_gt(pid = wait_pidfile(h.pidfile, 5000), 0);
+	ck_assert(harness_proc_is(pid, "echod: master"));
+	ck_assert_int_ne(getsid(pid), pid);
+	ck_assert_int_ne(getsid(pid), getsid(0));
+	(void)snprintf(link, sizeof(link), "/proc/%ld/cwd", (long)pid);
+	ck_assert_int_gt(n = readlink(link, out, sizeof(out) - 1), 0);
+	out[n] = '\0';
+	ck_assert_str_eq(out, "/");
+	(void)snprintf(link, sizeof(link), "/proc/%ld/fd/0", (long)pid);
+	ck_assert_int_gt(n = readlink(link, out, sizeof(out) - 1), 0);
+	out[n] = '\0';
+	ck_assert_str_eq(out, "/dev/null");
+	ck_assert_int_ge(fd = harness_connect(AF_INET, port, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "detached", 8, false, 3000), 0);
+	(void)close(fd);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert(harness_wait_gone(pid, 5000));
 	ck_assert_int_eq(access(h.pidfile, F_OK), -1);
 	harness_finish(&h);
 }
@@ -140,6 +178,7 @@ main(void)
 	tcase_add_test(tc, startup_second_instance_is_refused);
 	tcase_add_test(tc, startup_fails_cleanly_on_port_in_use);
 	tcase_add_test(tc, startup_gives_up_when_workers_cannot_start);
+	tcase_add_test(tc, startup_daemonizes_without_foreground);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

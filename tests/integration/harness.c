@@ -470,17 +470,30 @@ dump_log(struct harness *h)
 int
 harness_run(const char *const *args, char *out, size_t outlen, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
 	const char *argv[16];
-	FILE *tf;
-	pid_t pid;
-	size_t n;
-	int i, st = -1;
+	int i;
 
-	argv[0] = "echod";
+	argv[0] = ECHOD_BIN;
 	for (i = 0; args[i] != NULL && i < 14; i++)
 		argv[i + 1] = args[i];
 	argv[i + 1] = NULL;
+	return harness_run_cmd(argv, out, outlen, ms);
+}
+
+/*
+ * Run the command `argv` (argv[0] found on PATH) to completion, its
+ * stdout and stderr into `out`; its exit code, or -1 if it was killed or
+ * outlived `ms`.
+ */
+int
+harness_run_cmd(const char *const *argv, char *out, size_t outlen, int ms)
+{
+	uint64_t deadline = harness_now_ms() + ms;
+	FILE *tf;
+	pid_t pid;
+	size_t n;
+	int st = -1;
+
 	ck_assert_ptr_nonnull(tf = tmpfile());
 	ck_assert_int_ne(pid = fork(), -1);
 	if (pid == 0) {
@@ -488,7 +501,7 @@ harness_run(const char *const *args, char *out, size_t outlen, int ms)
 		    dup2(fileno(tf), STDOUT_FILENO) == -1 ||
 		    dup2(fileno(tf), STDERR_FILENO) == -1)
 			_exit(126);
-		execv(ECHOD_BIN, (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	while (waitpid(pid, &st, WNOHANG) != pid) {

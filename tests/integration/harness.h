@@ -51,6 +51,7 @@ void		 harness_stop_keep(struct harness *);
 void		 harness_finish(struct harness *);
 void		 harness_assert_clean_log(struct harness *);
 int		 harness_run(const char *const *, char *, size_t, int);
+int		 harness_run_cmd(const char *const *, char *, size_t, int);
 
 /* The log (echod's stderr). */
 void		 harness_mark(struct harness *);
