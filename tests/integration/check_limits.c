@@ -1,4 +1,4 @@
-/* check_limits.c: tcp.idle_timeout and tcp.max_connections, client side. */
+/* check_limits.c: idle_timeout, max_connections and EMFILE, client side. */
 
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -83,6 +83,53 @@ START_TEST(limits_max_connections_queues_the_next_client)
 }
 END_TEST
 
+/*
+ * Out of descriptors (EMFILE): the worker pauses accepting, says so once
+ * (rate-limited), never spins, keeps serving what it has, and takes the
+ * waiting clients once descriptors free up.
+ */
+START_TEST(limits_emfile_pauses_without_spinning)
+{
+	enum { NCLIENTS = 48 };
+	int fds[NCLIENTS], i, nw;
+	struct harness h;
+	pid_t worker;
+	long t0, t1;
+
+	harness_init(&h);
+	harness_write_config(&h, H_TCP4, "workers = 1;");
+	h.nofile = 32;
+	harness_launch(&h);
+	harness_wait_ready(&h);
+	ck_assert(harness_wait_log(&h, "RLIMIT_NOFILE is 32, below", 1000));
+	ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
+	nw = harness_workers(&h, "tcp", &worker, 1);
+	ck_assert_int_eq(nw, 1);
+	for (i = 0; i < NCLIENTS; i++)
+		ck_assert_int_ge(fds[i] = harness_connect(AF_INET, h.tcp4,
+		    3000), 0);
+	ck_assert(harness_wait_log(&h, "accept4 (pausing accepts for 100 ms",
+	    3000));
+	/* The first clients are served while the worker is out of fds. */
+	ck_assert_int_eq(harness_echo(fds[0], "first", 5, false, 3000), 0);
+	/* A paused worker sleeps: well under half a CPU over one second. */
+	t0 = harness_cpu_ticks(worker);
+	(void)usleep(1000 * 1000);
+	t1 = harness_cpu_ticks(worker);
+	ck_assert_int_ge(t0, 0);
+	ck_assert_int_lt(t1 - t0, sysconf(_SC_CLK_TCK) / 2);
+	ck_assert_int_eq(harness_log_count(&h, "accept4 (pausing"), 1);
+	/* Freeing descriptors lets the last client in. */
+	for (i = 0; i < NCLIENTS / 2; i++)
+		(void)close(fds[i]);
+	ck_assert_int_eq(harness_echo(fds[NCLIENTS - 1], "last", 4, false,
+	    5000), 0);
+	for (i = NCLIENTS / 2; i < NCLIENTS; i++)
+		(void)close(fds[i]);
+	harness_stop(&h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -94,6 +141,7 @@ main(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, limits_idle_timeout_closes_only_silent_connections);
 	tcase_add_test(tc, limits_max_connections_queues_the_next_client);
+	tcase_add_test(tc, limits_emfile_pauses_without_spinning);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

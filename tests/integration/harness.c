@@ -1,8 +1,10 @@
 /* harness.c: run the real echod on loopback, talk to it, clean up. */
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
@@ -19,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <check.h>
 
@@ -38,6 +42,7 @@ static void	 guard_tell(struct harness *, const char *, long);
 static void	 kill_all(struct harness *);
 static void	 remove_files(struct harness *);
 static void	 dump_log(struct harness *);
+static int	 cap_nofile(long);
 static char	*read_file(const char *, size_t *);
 static void	 parse_ports(struct harness *, const char *);
 static bool	 proc_stat(pid_t, char *, pid_t *);
@@ -214,7 +219,8 @@ harness_launch(struct harness *h)
 		    (nul = open("/dev/null", O_RDONLY)) == -1 ||
 		    dup2(nul, STDIN_FILENO) == -1 ||
 		    dup2(fd, STDOUT_FILENO) == -1 ||
-		    dup2(fd, STDERR_FILENO) == -1)
+		    dup2(fd, STDERR_FILENO) == -1 ||
+		    (h->nofile > 0 && cap_nofile(h->nofile) == -1))
 			_exit(126);
 		execl(ECHOD_BIN, "echod", "-f", "-c", h->conf, (char *)NULL);
 		_exit(127);
@@ -223,6 +229,33 @@ harness_launch(struct harness *h)
 	h->pid = pid;
 	h->mark = 0;
 	guard_tell(h, "P", (long)pid);
+}
+
+/*
+ * Pin RLIMIT_NOFILE at `n` for the process about to exec echod: as root,
+ * also give up CAP_SYS_RESOURCE, without which even root cannot raise a
+ * hard limit; the other capabilities (binding, switching user) stay.
+ */
+static int
+cap_nofile(long n)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	struct rlimit rl = { n, n };
+	unsigned bit = 1U << (CAP_SYS_RESOURCE % 32);
+	int i = CAP_SYS_RESOURCE / 32;
+
+	if (geteuid() == 0) {
+		if (prctl(PR_CAPBSET_DROP, CAP_SYS_RESOURCE, 0, 0, 0) == -1 ||
+		    syscall(SYS_capget, &hdr, data) == -1)
+			return -1;
+		data[i].effective &= ~bit;
+		data[i].permitted &= ~bit;
+		data[i].inheritable &= ~bit;
+		if (syscall(SYS_capset, &hdr, data) == -1)
+			return -1;
+	}
+	return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 void
@@ -743,6 +776,27 @@ harness_pid_alive(pid_t pid)
 	char state;
 
 	return proc_stat(pid, &state, &ppid) && state != 'Z' && state != 'X';
+}
+
+/* utime + stime of `pid` in clock ticks, from /proc/PID/stat; -1 if gone. */
+long
+harness_cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	(void)fclose(f);
+	/* The name may hold spaces: fields resume after its last ')'. */
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
 }
 
 bool

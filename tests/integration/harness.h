@@ -34,6 +34,7 @@ struct harness {
 	int		 status;	/* its wait status once reaped */
 	uint16_t	 tcp4, tcp6, udp4, udp6;
 	size_t		 mark;
+	long		 nofile;	/* >0: echod's RLIMIT_NOFILE, unraisable */
 	pid_t		 guard_pid;	/* cleans up if the test dies */
 	int		 guard_fd;
 };
@@ -70,6 +71,7 @@ bool		 harness_proc_is(pid_t, const char *);
 bool		 harness_pid_alive(pid_t);
 bool		 harness_wait_gone(pid_t, int);
 long		 harness_rss_kb(pid_t);
+long		 harness_cpu_ticks(pid_t);
 bool		 harness_proc_ids(pid_t, uid_t *, gid_t *);
 
 /* Sockets: every call has a deadline; descriptors are non-blocking. */
