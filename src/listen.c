@@ -16,7 +16,7 @@
 static int	 listen_open(struct listener *, int);
 static int	 set_opt(int, int, int, const char *, const char *);
 static const struct listener *find_kept(const struct listener_set *,
-		    const struct config_listen *);
+		    const struct config_listen *, const struct listener_set *);
 
 static int
 set_opt(int fd, int level, int opt, const char *opt_name, const char *where)
@@ -86,17 +86,29 @@ fail:
 	return -1;
 }
 
+/*
+ * The old listener to carry over for `cl`, one not yet taken by an
+ * earlier entry of `set`: two "port = 0" entries on one address match the
+ * same configuration, and each must keep a socket of its own.
+ */
 static const struct listener *
-find_kept(const struct listener_set *old, const struct config_listen *cl)
+find_kept(const struct listener_set *old, const struct config_listen *cl,
+    const struct listener_set *set)
 {
-	size_t i;
+	size_t i, j;
 
 	if (old == NULL)
 		return NULL;
-	for (i = 0; i < old->n; i++)
-		if (old->l[i].fd != -1 && old->l[i].proto == cl->proto &&
-		    addr_equal(&old->l[i].want, &cl->addr))
+	for (i = 0; i < old->n; i++) {
+		if (old->l[i].fd == -1 || old->l[i].proto != cl->proto ||
+		    !addr_equal(&old->l[i].want, &cl->addr))
+			continue;
+		for (j = 0; j < set->n; j++)
+			if (set->l[j].fd == old->l[i].fd)
+				break;
+		if (j == set->n)
 			return &old->l[i];
+	}
 	return NULL;
 }
 
@@ -115,13 +127,9 @@ listen_open_all(const struct config *cf, const struct listener_set *old,
 	}
 	for (i = 0; i < cf->nlistens; i++) {
 		li = &set->l[i];
-		if ((prev = find_kept(old, &cf->listens[i])) != NULL) {
+		if ((prev = find_kept(old, &cf->listens[i], set)) != NULL) {
 			*li = *prev;
 			li->kept = true;
-			/* A new backlog applies to a listening socket too. */
-			if (li->proto == PROTO_TCP &&
-			    listen(li->fd, cf->backlog) == -1)
-				log_warn("listen %s", li->name);
 		} else {
 			li->proto = cf->listens[i].proto;
 			li->want = cf->listens[i].addr;
@@ -140,6 +148,31 @@ fail:
 	set->l = NULL;
 	set->n = 0;
 	return -1;
+}
+
+/* A new backlog applies to a socket already listening, too. */
+void
+listen_set_backlog(struct listener_set *set, int backlog)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->l[i].kept && set->l[i].proto == PROTO_TCP &&
+		    listen(set->l[i].fd, backlog) == -1)
+			log_warn("listen %s (new backlog %d)", set->l[i].name,
+			    backlog);
+}
+
+/* Undo a listen_open_all whose result will not be used. */
+void
+listen_abandon(struct listener_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (!set->l[i].kept)
+			(void)close(set->l[i].fd);
+	listen_free(set);
 }
 
 void

@@ -30,6 +30,8 @@ struct listener_set {
  */
 int	 listen_open_all(const struct config *, const struct listener_set *,
 	    struct listener_set *);
+void	 listen_set_backlog(struct listener_set *, int);
+void	 listen_abandon(struct listener_set *);
 /* Close the descriptors of `old` that `cur` did not carry over. */
 void	 listen_close_unkept(struct listener_set *, const struct listener_set *);
 void	 listen_close_all(struct listener_set *);

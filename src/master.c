@@ -72,7 +72,8 @@ struct master {
 	int			 exit_code;
 };
 
-static struct generation *gen_create(struct master *, struct config *);
+static struct generation *gen_create(struct master *, struct config *,
+		    const struct listener_set *);
 static void	 gen_free(struct generation *);
 static int	 gen_alive(const struct generation *);
 static void	 gen_signal(struct generation *, int);
@@ -100,8 +101,9 @@ kind_name(enum worker_kind kind)
 	return kind == WORKER_TCP ? "tcp" : "udp";
 }
 
+/* The workers `cf` needs over the listeners `ls`; nothing forked yet. */
 static struct generation *
-gen_create(struct master *m, struct config *cf)
+gen_create(struct master *m, struct config *cf, const struct listener_set *ls)
 {
 	struct generation *g;
 	int i, ntcp;
@@ -110,8 +112,8 @@ gen_create(struct master *m, struct config *cf)
 		log_err("calloc generation");
 		return NULL;
 	}
-	ntcp = listen_count(&m->ls, PROTO_TCP) > 0 ? cf->workers : 0;
-	g->nw = ntcp + (listen_count(&m->ls, PROTO_UDP) > 0 ? 1 : 0);
+	ntcp = listen_count(ls, PROTO_TCP) > 0 ? cf->workers : 0;
+	g->nw = ntcp + (listen_count(ls, PROTO_UDP) > 0 ? 1 : 0);
 	if ((g->w = calloc(g->nw > 0 ? g->nw : 1, sizeof(*g->w))) == NULL ||
 	    (g->lock = acceptlock_create(cf->accept_lock)) == NULL) {
 		log_errx("cannot set up generation %d", m->next_gen);
@@ -360,20 +362,22 @@ master_reload(struct master *m)
 		(void)notify_send("READY=1");
 		return;
 	}
-	for (i = 0; i < ls.n; i++)
-		if (!ls.l[i].kept)
-			log_notice("listening on %s", ls.l[i].name);
-	/* Removed listeners close before the fork: no worker inherits them. */
-	listen_close_unkept(&m->ls, &ls);
-	listen_free(&m->ls);
-	m->ls = ls;
-	if ((g = gen_create(m, cf)) == NULL) {
-		/* Listeners are already swapped; the old workers keep serving. */
+	if ((g = gen_create(m, cf, &ls)) == NULL) {
 		log_errx("reload failed: keeping generation %d", old->id);
+		listen_abandon(&ls);
 		config_free(cf);
 		(void)notify_send("READY=1");
 		return;
 	}
+	/* Nothing can fail past this point: the new configuration is in. */
+	for (i = 0; i < ls.n; i++)
+		if (!ls.l[i].kept)
+			log_notice("listening on %s", ls.l[i].name);
+	listen_set_backlog(&ls, cf->backlog);
+	/* Removed listeners close before the fork: no worker inherits them. */
+	listen_close_unkept(&m->ls, &ls);
+	listen_free(&m->ls);
+	m->ls = ls;
 	raise_nofile(cf);
 	log_configure(cf->log_facility, cf->log_level);
 	m->cur = g;
@@ -507,7 +511,7 @@ master_start(struct master *m, struct config *cf)
 	proc_title_set("echod: master");
 	/* Handlers before the first fork: no signal is lost in between. */
 	sig_init(signals, &m->waitmask);
-	if ((m->cur = gen_create(m, cf)) == NULL)
+	if ((m->cur = gen_create(m, cf, &m->ls)) == NULL)
 		return -1;
 	for (k = 0; k < m->cur->nw; k++)
 		spawn(m, m->cur, &m->cur->w[k]);

@@ -250,6 +250,68 @@ START_TEST(reload_adds_and_removes_udp_listener)
 }
 END_TEST
 
+/*
+ * Two "port = 0" listeners per protocol on one address: a reload with the
+ * file unchanged must keep all four sockets, each its own, and serve them.
+ */
+START_TEST(reload_keeps_each_ephemeral_listener)
+{
+	const char *conf = "workers = 1;\nlisten = (\n"
+	    "  { protocol = \"tcp\"; address = \"127.0.0.1\"; port = 0; },\n"
+	    "  { protocol = \"tcp\"; address = \"127.0.0.1\"; port = 0; },\n"
+	    "  { protocol = \"udp\"; address = \"127.0.0.1\"; port = 0; },\n"
+	    "  { protocol = \"udp\"; address = \"127.0.0.1\"; port = 0; }\n"
+	    ");";
+	unsigned tcp[2], udp[2];
+	char got[8], *log, *p;
+	struct harness h;
+	int i, nt = 0, nu = 0, fd;
+	FILE *f;
+	long len;
+
+	harness_init(&h);
+	harness_write_config(&h, 0, conf);
+	harness_launch(&h);
+	ck_assert(harness_wait_log(&h, " started: ", H_READY_MS));
+	ck_assert_ptr_nonnull(f = fopen(h.log, "r"));
+	(void)fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	ck_assert_ptr_nonnull(log = calloc(1, len + 1));
+	ck_assert_int_eq(fread(log, 1, len, f), len);
+	(void)fclose(f);
+	for (p = log; (p = strstr(p, "listening on ")) != NULL; p++) {
+		if (sscanf(p, "listening on tcp 127.0.0.1:%u", &tcp[nt]) == 1)
+			nt++;
+		else if (sscanf(p, "listening on udp 127.0.0.1:%u",
+		    &udp[nu]) == 1)
+			nu++;
+		ck_assert(nt <= 2 && nu <= 2);
+	}
+	free(log);
+	ck_assert(nt == 2 && nu == 2);
+	harness_mark(&h);
+	harness_signal(&h, SIGHUP);
+	ck_assert(harness_wait_log(&h, "reload complete: generation 2", 5000));
+	ck_assert(harness_wait_log(&h, "udp worker started (generation 2)",
+	    5000));
+	ck_assert_int_eq(harness_log_count(&h, "listening on"), 0);
+	ck_assert_int_eq(harness_log_count(&h, "closed listener"), 0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_ge(fd = harness_connect(AF_INET, tcp[i], 3000),
+		    0);
+		ck_assert_int_eq(harness_echo(fd, "kept", 4, false, 3000), 0);
+		(void)close(fd);
+		ck_assert_int_ge(fd = harness_udp_socket(AF_INET), 0);
+		ck_assert_int_eq(harness_udp_echo(fd, AF_INET, udp[i], "kept",
+		    4, got, 3000), 4);
+		(void)close(fd);
+	}
+	ck_assert(harness_pid_alive(h.pid));
+	harness_stop(&h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -264,6 +326,7 @@ main(void)
 	    0, 3);
 	tcase_add_test(tc, reload_bind_failure_keeps_old_listeners);
 	tcase_add_test(tc, reload_adds_and_removes_udp_listener);
+	tcase_add_test(tc, reload_keeps_each_ephemeral_listener);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
