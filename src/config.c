@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -580,11 +581,16 @@ config_load(const char *path, int flags, struct config_diag *d)
 {
 	struct config *cf;
 	config_t lc;
+	char *copy;
 	int ok;
 
 	config_init(&lc);
+	/* @include names files beside this one, not in the working directory. */
+	if ((copy = strdup(path)) != NULL)
+		config_set_include_dir(&lc, dirname(copy));
 	errno = 0;
 	ok = config_read_file(&lc, path) == CONFIG_TRUE;
+	free(copy);
 	cf = load(&lc, ok, path, flags, d);
 	config_destroy(&lc);
 	return cf;

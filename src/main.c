@@ -93,9 +93,12 @@ main(int argc, char **argv)
 	}
 	log_configure(cf->log_facility, cf->log_level);
 	note_identity(cf);
-	/* The title overwrites argv: keep what we still need from it. */
-	if ((opts.config_path = strdup(cl.config_path)) == NULL)
-		fatal("strdup");
+	/*
+	 * The title overwrites argv, and a daemon runs in /: keep an
+	 * absolute path, or every reload would look for the file in /.
+	 */
+	if ((opts.config_path = realpath(cl.config_path, NULL)) == NULL)
+		fatal("realpath %s", cl.config_path);
 	proc_title_init(argc, argv);
 	opts.foreground = cl.foreground;
 	status = master_run(cf, &opts);

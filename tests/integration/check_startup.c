@@ -125,7 +125,8 @@ wait_pidfile(const char *path, int ms)
 /*
  * Without -f echod detaches: the command returns 0 at once, the master
  * lives on in its own session (not as its leader) with / as its working
- * directory and /dev/null as stdin, serves, and stops on SIGTERM.
+ * directory and /dev/null as stdin, serves, and stops on SIGTERM.  Given
+ * a relative -c path, it still finds its file on reload from /.
  */
 START_TEST(startup_daemonizes_without_foreground)
 {
@@ -139,7 +140,9 @@ START_TEST(startup_daemonizes_without_foreground)
 
 	harness_init(&h);
 	harness_write_config(&h, H_TCP4, "workers = 1;");
-	argv[2] = h.conf;
+	/* This test runs in a process of its own: chdir touches no other. */
+	ck_assert_int_eq(chdir("/tmp"), 0);
+	argv[2] = h.conf + strlen("/tmp/");
 	ck_assert_int_eq(harness_run_cmd(argv, out, sizeof(out), 5000), 0);
 	ck_assert_ptr_nonnull(p = strstr(out, "listening on tcp 127.0.0.1:"));
 	ck_assert_int_eq(sscanf(p, "listening on tcp 127.0.0.1:%u", &port),
@@ -159,6 +162,12 @@ START_TEST(startup_daemonizes_without_foreground)
 	ck_assert_int_ge(fd = harness_connect(AF_INET, port, 3000), 0);
 	ck_assert_int_eq(harness_echo(fd, "detached", 8, false, 3000), 0);
 	(void)close(fd);
+	h.pid = pid;	/* for harness_wait_workers; not our child */
+	ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
+	harness_write_config(&h, H_TCP4, "workers = 2;");
+	ck_assert_int_eq(kill(pid, SIGHUP), 0);
+	ck_assert(harness_wait_workers(&h, "tcp", 2, 5000));
+	h.pid = 0;
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	ck_assert(harness_wait_gone(pid, 5000));
 	ck_assert_int_eq(access(h.pidfile, F_OK), -1);
