@@ -42,9 +42,11 @@ conn_read(struct conn *c, struct buf_pool *pool)
 		 * raises a new edge, so skip the recv that would only say
 		 * EAGAIN (one syscall in three on the request/response path).
 		 * Not once the peer has closed: that edge is already spent
-		 * and only another recv can see the end of file.
+		 * and only another recv can see the end of file.  Nor after
+		 * urgent data, where recv stops short at the urgent mark
+		 * with more bytes queued behind it.
 		 */
-		if ((size_t)n < buf_space(c->b) && !c->rdhup)
+		if ((size_t)n < buf_space(c->b) && !c->must_drain)
 			c->can_read = false;
 		c->b->len += n;
 		return 1;

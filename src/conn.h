@@ -18,7 +18,8 @@ struct conn {
 	struct buf	*b;		/* NULL while nothing is in flight */
 	bool		 can_read;
 	bool		 can_write;
-	bool		 rdhup;		/* epoll saw the peer's FIN or an error */
+	bool		 must_drain;	/* FIN, error or urgent data seen: read
+					   to EAGAIN, that edge is spent */
 	bool		 read_eof;	/* client half-closed, recv said so */
 	bool		 queued;	/* on the worker's run queue */
 	uint64_t	 active_ms;	/* last byte moved, CLOCK_MONOTONIC */

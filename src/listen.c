@@ -48,10 +48,15 @@ listen_open(struct listener *li, int backlog)
 	if (family == AF_INET6 &&
 	    set_opt(li->fd, IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", want))
 		goto fail;
+	/*
+	 * Accepted sockets inherit these: echoes are never held back by
+	 * Nagle, and an urgent (MSG_OOB) byte stays in the stream, so it is
+	 * echoed in place instead of silently dropped.
+	 */
 	if (li->proto == PROTO_TCP &&
 	    (set_opt(li->fd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", want) ||
-	    /* Accepted sockets inherit it: echoes are never held back. */
-	    set_opt(li->fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", want)))
+	    set_opt(li->fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", want) ||
+	    set_opt(li->fd, SOL_SOCKET, SO_OOBINLINE, "SO_OOBINLINE", want)))
 		goto fail;
 	/* The UDP worker answers from the address the datagram was sent to. */
 	if (li->proto == PROTO_UDP && family == AF_INET &&

@@ -212,7 +212,7 @@ conn_add(struct worker_tcp *w, int fd)
 	}
 	conn_init(c, fd, w->now_ms);
 	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
 	ev.data.ptr = c;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		log_warn("tcp worker: epoll_ctl add connection");
@@ -302,9 +302,9 @@ conn_service(struct worker_tcp *w, struct conn *c)
 static void
 conn_event(struct worker_tcp *w, struct conn *c, uint32_t events)
 {
-	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		c->rdhup = true;
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI))
+		c->must_drain = true;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI))
 		c->can_read = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->can_write = true;

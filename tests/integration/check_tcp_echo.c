@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -196,6 +197,37 @@ START_TEST(tcp_accept_lock_serves_200_concurrent_clients)
 }
 END_TEST
 
+/*
+ * Urgent data: recv stops at the urgent mark with bytes queued behind it,
+ * and no new edge comes for them.  Each byte, the urgent one included,
+ * must come back, in order, promptly.  Corked, so all of it arrives in one
+ * segment (the case that stalled); repeated, since timing varies.
+ */
+START_TEST(tcp_echoes_urgent_data_in_place)
+{
+	struct harness h;
+	char got[8];
+	int fd, on = 1, off = 0, round;
+
+	harness_start(&h, H_TCP4, "workers = 1;");
+	for (round = 0; round < 5; round++) {
+		ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000),
+		    0);
+		ck_assert_int_eq(setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on,
+		    sizeof(on)), 0);
+		ck_assert_int_eq(send(fd, "abc", 3, 0), 3);
+		ck_assert_int_eq(send(fd, "X", 1, MSG_OOB), 1);
+		ck_assert_int_eq(send(fd, "def", 3, 0), 3);
+		ck_assert_int_eq(setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off,
+		    sizeof(off)), 0);
+		ck_assert_int_eq(harness_recv_all(fd, got, 7, 3000), 7);
+		ck_assert_mem_eq(got, "abcXdef", 7);
+		(void)close(fd);
+	}
+	harness_stop(&h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -209,6 +241,7 @@ main(void)
 	tcase_add_loop_test(tc, tcp_echoes_one_mib_round_trip, 0, 2);
 	tcase_add_test(tc, tcp_echoes_many_small_messages_in_order);
 	tcase_add_test(tc, tcp_half_close_returns_everything_then_eof);
+	tcase_add_test(tc, tcp_echoes_urgent_data_in_place);
 	tcase_add_test(tc, tcp_non_reading_client_is_held_back);
 	tcase_add_loop_test(tc, tcp_accept_lock_serves_200_concurrent_clients,
 	    0, 3);

@@ -128,7 +128,7 @@ START_TEST(conn_flushes_then_finishes_on_half_close)
 	pair_open(&p);
 	ck_assert_int_eq(send(p.peer, "abc", 3, 0), 3);
 	ck_assert_int_eq(shutdown(p.peer, SHUT_WR), 0);
-	p.c.rdhup = true;	/* as epoll reports EPOLLRDHUP */
+	p.c.must_drain = true;	/* as epoll reports EPOLLRDHUP */
 	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
 	    CONN_DONE);
 	ck_assert(p.c.read_eof);
@@ -154,7 +154,7 @@ START_TEST(conn_short_read_waits_for_next_edge)
 	/* Once the peer's FIN is known, the read goes on to see EOF. */
 	ck_assert_int_eq(send(p.peer, "pong", 4, 0), 4);
 	ck_assert_int_eq(shutdown(p.peer, SHUT_WR), 0);
-	p.c.can_read = p.c.rdhup = true;
+	p.c.can_read = p.c.must_drain = true;
 	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
 	    CONN_DONE);
 	ck_assert_uint_eq(peer_read(&p, out, sizeof(out)), 4);
