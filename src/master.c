@@ -168,8 +168,18 @@ static _Noreturn void
 spawn_child(struct master *m, struct generation *g, struct worker *w)
 {
 	struct worker_env we;
+	struct generation *r;
 
 	proc_pidfile_close_child(&m->pf);
+	/* Retiring generations' locks are theirs; the UDP worker needs none. */
+	for (r = m->retiring; r != NULL; r = r->next) {
+		acceptlock_destroy(r->lock);
+		r->lock = NULL;
+	}
+	if (w->kind == WORKER_UDP) {
+		acceptlock_destroy(g->lock);
+		g->lock = NULL;
+	}
 	we.cf = g->cf;
 	we.ls = &m->ls;
 	we.lock = g->lock;
@@ -380,14 +390,16 @@ master_reload(struct master *m)
 	m->ls = ls;
 	raise_nofile(cf);
 	log_configure(cf->log_facility, cf->log_level);
+	/* Retire first: the new workers then know which locks are not theirs. */
 	m->cur = g;
+	old->next = m->retiring;
+	m->retiring = old;
 	for (k = 0; k < g->nw; k++)
 		spawn(m, g, &g->w[k]);
+	/* Old workers stop accepting only once new ones are there to. */
 	old->kill_ms = proc_now_ms() + (uint64_t)old->cf->shutdown_timeout_s *
 	    1000 + KILL_GRACE_MS;
 	gen_signal(old, SIGTERM);
-	old->next = m->retiring;
-	m->retiring = old;
 	log_notice("reload complete: generation %d, %d tcp workers, accept "
 	    "lock %s; generation %d draining", g->id,
 	    listen_count(&m->ls, PROTO_TCP) > 0 ? cf->workers : 0,

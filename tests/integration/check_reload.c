@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,6 +313,61 @@ START_TEST(reload_keeps_each_ephemeral_listener)
 }
 END_TEST
 
+/* Descriptors in `pid` whose link names a memfd (the fcntl accept lock). */
+static int
+count_memfds(pid_t pid)
+{
+	char dir[64], path[400], link[256];
+	struct dirent *de;
+	ssize_t n;
+	DIR *d;
+	int count = 0;
+
+	(void)snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((n = readlink(path, link, sizeof(link) - 1)) > 0) {
+			link[n] = '\0';
+			if (strstr(link, "memfd:echod-acceptlock") != NULL)
+				count++;
+		}
+	}
+	(void)closedir(d);
+	return count;
+}
+
+/*
+ * Reloads must not pile up old generations' accept locks in new workers:
+ * a TCP worker holds its own generation's lock only, the UDP worker none.
+ */
+START_TEST(reload_workers_hold_only_their_own_lock)
+{
+	struct harness h;
+	pid_t pids[8];
+	char want[64];
+	int i, n;
+
+	harness_start(&h, H_TCP4 | H_UDP4,
+	    "workers = 2;\ntcp = { accept_lock = \"fcntl\"; };");
+	for (i = 2; i <= 4; i++) {
+		harness_mark(&h);
+		harness_signal(&h, SIGHUP);
+		(void)snprintf(want, sizeof(want), "reload complete: "
+		    "generation %d", i);
+		ck_assert(harness_wait_log(&h, want, 5000));
+	}
+	ck_assert(harness_wait_workers(&h, "tcp", 2, 5000));
+	ck_assert(harness_wait_workers(&h, "udp", 1, 5000));
+	n = harness_workers(&h, "tcp", pids, 8);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(count_memfds(pids[i]), 1);
+	ck_assert_int_eq(harness_workers(&h, "udp", pids, 8), 1);
+	ck_assert_int_eq(count_memfds(pids[0]), 0);
+	harness_stop(&h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -327,6 +383,7 @@ main(void)
 	tcase_add_test(tc, reload_bind_failure_keeps_old_listeners);
 	tcase_add_test(tc, reload_adds_and_removes_udp_listener);
 	tcase_add_test(tc, reload_keeps_each_ephemeral_listener);
+	tcase_add_test(tc, reload_workers_hold_only_their_own_lock);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
