@@ -475,6 +475,10 @@ resolve_ids(struct loader *l, const config_setting_t *root)
 		diag(l, config_setting_get_member(root, "user"),
 		    "user: \"%s\" is root; workers must run unprivileged",
 		    l->cf->user);
+	if (gr->gr_gid == 0)
+		diag(l, config_setting_get_member(root, "group"),
+		    "group: \"%s\" is root's group; workers must run "
+		    "unprivileged", l->cf->group);
 	l->cf->uid = pw->pw_uid;
 	l->cf->gid = gr->gr_gid;
 	l->cf->ids_resolved = true;

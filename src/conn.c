@@ -18,8 +18,12 @@ conn_init(struct conn *c, int fd, uint64_t now_ms)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->active_ms = now_ms;
-	/* A fresh socket may already hold data and always has room. */
-	c->can_read = true;
+	/*
+	 * A fresh socket has room to write.  Whether it holds data, the
+	 * first edge says: EPOLL_CTL_ADD reports input already queued, so
+	 * no recv is spent to hear EAGAIN from a client yet to speak.
+	 */
+	c->can_read = false;
 	c->can_write = true;
 }
 

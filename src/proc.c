@@ -170,6 +170,8 @@ proc_pidfile_close_child(struct pidfile *pf)
 int
 proc_drop_privileges(uid_t uid, gid_t gid, const char *user)
 {
+	gid_t groups[2];
+
 	if (setgroups(1, &gid) == -1) {
 		log_warn("setgroups %ld", (long)gid);
 		return -1;
@@ -182,9 +184,14 @@ proc_drop_privileges(uid_t uid, gid_t gid, const char *user)
 		log_warn("setresuid %s (%ld)", user, (long)uid);
 		return -1;
 	}
-	/* Verify: a way back to root would make the drop worthless. */
+	/*
+	 * Verify: a way back to root, a leftover group or a capability kept
+	 * through inherited securebits would make the drop worthless.
+	 */
 	if (setuid(0) != -1 || getuid() != uid || geteuid() != uid ||
-	    getgid() != gid || getegid() != gid) {
+	    getgid() != gid || getegid() != gid ||
+	    getgroups(1, groups) != 1 || groups[0] != gid ||
+	    proc_drop_capabilities() == -1) {
 		log_warnx("privileges of %s were not fully dropped", user);
 		return -1;
 	}

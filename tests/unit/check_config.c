@@ -257,6 +257,19 @@ START_TEST(config_rejects_root_as_worker_user)
 }
 END_TEST
 
+START_TEST(config_rejects_root_group)
+{
+	struct config_diag d;
+
+	ck_assert_ptr_null(config_parse_string(
+	    "user = \"nobody\";\ngroup = \"root\";", "t.conf",
+	    CONFIG_RESOLVE_IDS, &d));
+	ck_assert_int_eq(d.count, 1);
+	ck_assert_str_eq(d.msg[0], "t.conf:2: group: \"root\" is root's "
+	    "group; workers must run unprivileged");
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -276,6 +289,7 @@ config_suite(void)
 	tcase_add_test(tc, config_resolves_existing_accounts);
 	tcase_add_test(tc, config_rejects_missing_user);
 	tcase_add_test(tc, config_rejects_root_as_worker_user);
+	tcase_add_test(tc, config_rejects_root_group);
 	suite_add_tcase(s, tc);
 	return s;
 }
