@@ -116,6 +116,12 @@ addr_is_reflector(const struct sockaddr *sa)
 			memcpy(&ip, &a6->s6_addr[12], sizeof(ip));
 			return ipv4_is_reflector(ntohl(ip));
 		}
+		/*
+		 * Deprecated IPv4-compatible ::a.b.c.d: a sit tunnel would
+		 * carry the reply to the embedded IPv4 address.
+		 */
+		if (IN6_IS_ADDR_V4COMPAT(a6))
+			return true;
 		return IN6_IS_ADDR_MULTICAST(a6) ||
 		    IN6_IS_ADDR_UNSPECIFIED(a6);
 	default:

@@ -13,17 +13,27 @@
 #include "listen.h"
 #include "log.h"
 
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL	29	/* linux/in6.h; glibc 2.36 lacks it */
+#endif
+
 static int	 listen_open(struct listener *, int);
 static int	 set_opt(int, int, int, const char *, const char *);
+static int	 set_opt_val(int, int, int, int, const char *, const char *);
 static const struct listener *find_kept(const struct listener_set *,
 		    const struct config_listen *, const struct listener_set *);
 
 static int
 set_opt(int fd, int level, int opt, const char *opt_name, const char *where)
 {
-	int on = 1;
+	return set_opt_val(fd, level, opt, 1, opt_name, where);
+}
 
-	if (setsockopt(fd, level, opt, &on, sizeof(on)) == -1) {
+static int
+set_opt_val(int fd, int level, int opt, int val, const char *opt_name,
+    const char *where)
+{
+	if (setsockopt(fd, level, opt, &val, sizeof(val)) == -1) {
 		log_warn("setsockopt %s on %s", opt_name, where);
 		return -1;
 	}
@@ -66,6 +76,17 @@ listen_open(struct listener *li, int backlog)
 	    set_opt(li->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO,
 	    "IPV6_RECVPKTINFO", want))
 		goto fail;
+	/*
+	 * A wildcard UDP socket would also get datagrams for multicast
+	 * groups other programs joined; echod answers none, so take none
+	 * (best effort: older kernels lack the IPv6 option).
+	 */
+	if (li->proto == PROTO_UDP && family == AF_INET)
+		(void)set_opt_val(li->fd, IPPROTO_IP, IP_MULTICAST_ALL, 0,
+		    "IP_MULTICAST_ALL", want);
+	if (li->proto == PROTO_UDP && family == AF_INET6)
+		(void)set_opt_val(li->fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0,
+		    "IPV6_MULTICAST_ALL", want);
 	if (bind(li->fd, (struct sockaddr *)&li->want.ss, li->want.len) ==
 	    -1) {
 		log_warn("bind %s %s", config_proto_name(li->proto), want);

@@ -50,6 +50,7 @@ struct worker_udp {
 	unsigned char		*payload;	/* UDP_BATCH * UDP_DGRAM_MAX */
 	uint64_t		 dropped_port;
 	uint64_t		 dropped_source;
+	uint64_t		 dropped_dest;
 	uint64_t		 echoed;
 	uint64_t		 drop_logged_ms;
 	sigset_t		 waitmask;
@@ -59,7 +60,8 @@ static void	 udp_setup(struct worker_udp *);
 static void	 load_broadcasts(struct worker_udp *);
 static bool	 is_denied(struct worker_udp *, const struct sockaddr *);
 static int	 receive(struct worker_udp *, int);
-static void	 reply_pktinfo(struct msghdr *, struct msghdr *);
+static bool	 reply_pktinfo(struct worker_udp *, struct msghdr *,
+		    struct msghdr *);
 static void	 log_drops(struct worker_udp *, uint64_t);
 
 static void
@@ -173,31 +175,51 @@ is_denied(struct worker_udp *w, const struct sockaddr *sa)
 
 /*
  * Answer from the address the datagram was sent to: on a host with several
- * addresses, a reply from another one would be dropped by the client.
+ * addresses, a reply from another one would be dropped by the client.  A
+ * datagram sent to a broadcast or multicast address gets no answer at
+ * all: one such request would draw replies from every echo service in
+ * reach.  False when the datagram is to be dropped for that.
  */
-static void
-reply_pktinfo(struct msghdr *in, struct msghdr *out)
+static bool
+reply_pktinfo(struct worker_udp *w, struct msghdr *in, struct msghdr *out)
 {
 	struct cmsghdr *c, *oc;
 	struct in_pktinfo *pi;
+	struct in6_pktinfo *pi6;
 
 	out->msg_control = NULL;
 	out->msg_controllen = 0;
 	for (c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			pi = (struct in_pktinfo *)CMSG_DATA(c);
-			pi->ipi_spec_dst = pi->ipi_addr;
+			/*
+			 * The kernel sets ipi_spec_dst to the header's
+			 * destination only for unicast to a local address;
+			 * for a broadcast (127.255.255.255 on lo included)
+			 * or multicast one it names the interface instead.
+			 */
+			if (pi->ipi_spec_dst.s_addr != pi->ipi_addr.s_addr ||
+			    IN_MULTICAST(ntohl(pi->ipi_addr.s_addr)))
+				goto group;
 			pi->ipi_ifindex = 0;
-		} else if (c->cmsg_level != IPPROTO_IPV6 ||
-		    c->cmsg_type != IPV6_PKTINFO)
-			continue;	/* IPv6: address and interface serve as is */
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			pi6 = (struct in6_pktinfo *)CMSG_DATA(c);
+			if (IN6_IS_ADDR_MULTICAST(&pi6->ipi6_addr))
+				goto group;
+		} else
+			continue;
 		out->msg_control = in->msg_control;
 		out->msg_controllen = CMSG_SPACE(c->cmsg_len - CMSG_LEN(0));
 		oc = CMSG_FIRSTHDR(out);
 		if (oc != c)
 			memmove(oc, c, c->cmsg_len);
-		return;
+		return true;
 	}
+	return true;
+group:
+	w->dropped_dest++;
+	return false;
 }
 
 /* One batch: 1 if the socket may hold more, 0 if drained or failing. */
@@ -229,8 +251,8 @@ receive(struct worker_udp *w, int fd)
 			continue;
 		w->out[nout].msg_hdr = *h;
 		w->slots[i].iov.iov_len = w->in[i].msg_len;
-		reply_pktinfo(h, &w->out[nout].msg_hdr);
-		nout++;
+		if (reply_pktinfo(w, h, &w->out[nout].msg_hdr))
+			nout++;
 	}
 	for (i = 0; i < nout; i += sent) {
 		sent = sendmmsg(fd, w->out + i, nout - i, MSG_DONTWAIT);
@@ -253,13 +275,15 @@ log_drops(struct worker_udp *w, uint64_t now_ms)
 {
 	if (now_ms - w->drop_logged_ms < DROP_LOG_MS)
 		return;
-	if (w->dropped_port + w->dropped_source > 0)
+	if (w->dropped_port + w->dropped_source + w->dropped_dest > 0)
 		log_notice("udp worker: dropped %llu datagrams from denied "
-		    "source ports and %llu from broadcast, multicast or "
-		    "invalid sources in the last %d s",
+		    "source ports, %llu from broadcast, multicast or invalid "
+		    "sources and %llu sent to broadcast or multicast "
+		    "addresses in the last %d s",
 		    (unsigned long long)w->dropped_port,
-		    (unsigned long long)w->dropped_source, DROP_LOG_MS / 1000);
-	w->dropped_port = w->dropped_source = 0;
+		    (unsigned long long)w->dropped_source,
+		    (unsigned long long)w->dropped_dest, DROP_LOG_MS / 1000);
+	w->dropped_port = w->dropped_source = w->dropped_dest = 0;
 	w->drop_logged_ms = now_ms;
 }
 

@@ -84,9 +84,56 @@ START_TEST(udp_denied_source_port_is_dropped_and_counted)
 	ck_assert_int_eq(poll(&pfd, 1, 200), 0);
 	harness_stop_keep(&h);
 	ck_assert(harness_wait_log(&h, "udp worker: dropped 3 datagrams from "
-	    "denied source ports and 0 from broadcast", 0));
+	    "denied source ports, 0 from broadcast, multicast or invalid "
+	    "sources and 0 sent to broadcast or multicast addresses", 0));
 	(void)close(denied);
 	(void)close(allowed);
+	harness_finish(&h);
+}
+END_TEST
+
+/*
+ * A datagram to a broadcast address gets no answer (one request would
+ * draw one from every echo service in reach); unicast still does.  On
+ * loopback, 127.255.255.255 is the broadcast address a wildcard socket
+ * receives.
+ */
+START_TEST(udp_broadcast_destination_is_not_answered)
+{
+	const char *conf = "workers = 1;\nlisten = ( { protocol = \"udp\"; "
+	    "address = \"0.0.0.0\"; port = 0; } );";
+	struct sockaddr_in sin;
+	struct pollfd pfd;
+	struct harness h;
+	char line[256], got[16];
+	unsigned port;
+	int fd, on = 1;
+
+	harness_init(&h);
+	harness_write_config(&h, 0, conf);
+	harness_launch(&h);
+	ck_assert(harness_wait_log(&h, "udp worker started", H_READY_MS));
+	ck_assert(harness_log_line(&h, "listening on udp 0.0.0.0:", line,
+	    sizeof(line)));
+	ck_assert_int_eq(sscanf(strrchr(line, ':') + 1, "%u", &port), 1);
+	ck_assert_int_ge(fd = harness_udp_socket(AF_INET), 0);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on,
+	    sizeof(on)), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(0x7fffffff);	/* 127.255.255.255 */
+	ck_assert_int_eq(sendto(fd, "bcast", 5, 0, (struct sockaddr *)&sin,
+	    sizeof(sin)), 5);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 300), 0);
+	ck_assert_int_eq(harness_udp_echo(fd, AF_INET, port, "unicast", 7,
+	    got, 3000), 7);
+	harness_stop_keep(&h);
+	ck_assert(harness_wait_log(&h, "invalid sources and 1 sent to "
+	    "broadcast or multicast addresses", 0));
+	(void)close(fd);
 	harness_finish(&h);
 }
 END_TEST
@@ -103,6 +150,7 @@ main(void)
 	tcase_add_loop_test(tc, udp_echoes_empty_to_largest_datagrams, 0, 2);
 	tcase_add_loop_test(tc, udp_denied_source_port_is_dropped_and_counted,
 	    0, 2);
+	tcase_add_test(tc, udp_broadcast_destination_is_not_answered);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
