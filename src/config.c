@@ -2,12 +2,14 @@
 
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,8 @@ static const char *listen_keys[] = { "protocol", "address", "port", NULL };
 
 static void	 diag(struct loader *, const config_setting_t *, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
+static void	 diag_line(struct loader *, unsigned, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 static int	 edit_distance(const char *, const char *);
 static void	 check_keys(struct loader *, const config_setting_t *,
 		    const char *, const char **);
@@ -59,7 +63,8 @@ static int	 deny_range(struct loader *, const config_setting_t *,
 static void	 load_log(struct loader *, const config_setting_t *);
 static void	 resolve_ids(struct loader *, const config_setting_t *);
 static void	 set_defaults(struct config *);
-static struct config *load(config_t *, int, const char *, int,
+static void	 check_int_literals(struct loader *, const char *);
+static struct config *load(config_t *, int, const char *, const char *, int,
 		    struct config_diag *);
 
 static void
@@ -87,6 +92,26 @@ diag(struct loader *l, const config_setting_t *s, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	(void)vsnprintf(p + n, left - n, fmt, ap);
+	va_end(ap);
+}
+
+/* A diagnostic for a line of the main file, where no setting is known. */
+static void
+diag_line(struct loader *l, unsigned line, const char *fmt, ...)
+{
+	struct config_diag *d = l->diag;
+	char *p;
+	int n;
+	va_list ap;
+
+	if (d->count >= CONFIG_DIAG_MAX)
+		return;
+	p = d->msg[d->count++];
+	n = snprintf(p, CONFIG_DIAG_LEN, "%s:%u: ", l->name, line);
+	if (n < 0 || n >= CONFIG_DIAG_LEN)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(p + n, CONFIG_DIAG_LEN - n, fmt, ap);
 	va_end(ap);
 }
 
@@ -377,13 +402,18 @@ deny_range(struct loader *l, const config_setting_t *e, const char *text)
 	char *end;
 	unsigned long p;
 
+	/* strtoul alone would take " 7", "+8" and "0-" (as 0-0). */
 	errno = 0;
 	lo = strtoul(text, &end, 10);
 	hi = lo;
-	if (end != text && *end == '-')
-		hi = strtoul(end + 1, &end, 10);
-	if (errno != 0 || end == text || *end != '\0' || lo > 65535 ||
-	    hi > 65535 || lo > hi) {
+	if (isdigit((unsigned char)text[0]) && *end == '-') {
+		if (!isdigit((unsigned char)end[1]))
+			end = (char *)text;
+		else
+			hi = strtoul(end + 1, &end, 10);
+	}
+	if (errno != 0 || !isdigit((unsigned char)text[0]) || *end != '\0' ||
+	    lo > 65535 || hi > 65535 || lo > hi) {
 		diag(l, e, "udp.deny_source_ports: \"%s\" is not a port or "
 		    "a range like \"0-1023\" (0..65535)", text);
 		return -1;
@@ -523,8 +553,75 @@ set_defaults(struct config *cf)
 	}
 }
 
+/*
+ * libconfig 1.5 reads an integer literal without an L suffix into an int
+ * and silently wraps what does not fit: "port = 4294967303;" would pass
+ * as port 7.  Find such literals in the text (outside strings and
+ * comments) so they are rejected instead.  Files named by @include are
+ * not scanned.
+ */
+static void
+check_int_literals(struct loader *l, const char *text)
+{
+	unsigned long long v;
+	const char *p = text, *start;
+	char *end;
+	unsigned line = 1;
+	bool neg;
+
+	while (*p != '\0') {
+		if (*p == '\n') {
+			line++;
+			p++;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/');
+			    p++)
+				line += *p == '\n';
+			p += *p != '\0' ? 2 : 0;
+		} else if (*p == '"') {
+			for (p++; *p != '\0' && *p != '"'; p++)
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+			p += *p == '"';
+		} else if (isalpha((unsigned char)*p) || *p == '_' ||
+		    *p == '@') {
+			while (isalnum((unsigned char)*p) || *p == '_' ||
+			    *p == '-' || *p == '*' || *p == '@')
+				p++;
+		} else if (isdigit((unsigned char)*p) || ((*p == '-' ||
+		    *p == '+') && isdigit((unsigned char)p[1]))) {
+			start = p;
+			neg = *p == '-';
+			p += *p == '-' || *p == '+';
+			errno = 0;
+			v = strtoull(p, &end, 0);
+			p = end;
+			if (*p == '.' || *p == 'e' || *p == 'E') {
+				while (isalnum((unsigned char)*p) || *p == '.' ||
+				    ((*p == '-' || *p == '+') &&
+				    (p[-1] == 'e' || p[-1] == 'E')))
+					p++;	/* a float: not ours */
+				continue;
+			}
+			if (*p == 'L') {
+				p += p[1] == 'L' ? 2 : 1;
+				continue;
+			}
+			if (errno == ERANGE || v > (neg ? 2147483648ULL :
+			    2147483647ULL))
+				diag_line(l, line, "%.*s: integer out of range "
+				    "(-2147483648..2147483647; libconfig would "
+				    "silently wrap it)", (int)(p - start), start);
+		} else
+			p++;
+	}
+}
+
 static struct config *
-load(config_t *lc, int ok, const char *name, int flags,
+load(config_t *lc, int ok, const char *name, const char *text, int flags,
     struct config_diag *d)
 {
 	struct loader l = { name, d, NULL, flags };
@@ -551,6 +648,8 @@ load(config_t *lc, int ok, const char *name, int flags,
 		return NULL;
 	}
 	set_defaults(l.cf);
+	if (text != NULL)
+		check_int_literals(&l, text);
 	root = config_root_setting(lc);
 	check_keys(&l, root, "", root_keys);
 	load_workers(&l, root);
@@ -580,12 +679,30 @@ load(config_t *lc, int ok, const char *name, int flags,
 	return l.cf;
 }
 
+/* The file's text for check_int_literals; NULL (no scan) if unreadable. */
+static char *
+read_text(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	if (getdelim(&text, &len, '\0', f) == -1) {
+		free(text);
+		text = NULL;
+	}
+	(void)fclose(f);
+	return text;
+}
+
 struct config *
 config_load(const char *path, int flags, struct config_diag *d)
 {
 	struct config *cf;
 	config_t lc;
-	char *copy;
+	char *copy, *text;
 	int ok;
 
 	config_init(&lc);
@@ -595,7 +712,9 @@ config_load(const char *path, int flags, struct config_diag *d)
 	errno = 0;
 	ok = config_read_file(&lc, path) == CONFIG_TRUE;
 	free(copy);
-	cf = load(&lc, ok, path, flags, d);
+	text = ok ? read_text(path) : NULL;
+	cf = load(&lc, ok, path, text, flags, d);
+	free(text);
 	config_destroy(&lc);
 	return cf;
 }
@@ -610,7 +729,7 @@ config_parse_string(const char *text, const char *name, int flags,
 
 	config_init(&lc);
 	ok = config_read_string(&lc, text) == CONFIG_TRUE;
-	cf = load(&lc, ok, name, flags, d);
+	cf = load(&lc, ok, name, text, flags, d);
 	config_destroy(&lc);
 	return cf;
 }

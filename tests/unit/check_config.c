@@ -166,6 +166,12 @@ static const struct {
 	  "t.conf:3: listen.[1]: duplicates listen.[0]" },
 	{ "udp = { deny_source_ports = [ \"10-5\" ]; };\n",
 	  "t.conf:1: udp.deny_source_ports: \"10-5\" is not a port or a range like \"0-1023\" (0..65535)" },
+	{ "udp = { deny_source_ports = [ \" 7\" ]; };\n",
+	  "t.conf:1: udp.deny_source_ports: \" 7\" is not a port or a range like \"0-1023\" (0..65535)" },
+	{ "udp = { deny_source_ports = [ \"0-\" ]; };\n",
+	  "t.conf:1: udp.deny_source_ports: \"0-\" is not a port or a range like \"0-1023\" (0..65535)" },
+	{ "udp = { deny_source_ports = [ \"1- 5\" ]; };\n",
+	  "t.conf:1: udp.deny_source_ports: \"1- 5\" is not a port or a range like \"0-1023\" (0..65535)" },
 	{ "udp = { deny_source_ports = \"53\"; };\n",
 	  "t.conf:1: udp.deny_source_ports: expected an array like [ \"0-1023\", \"2049\" ], got a string" },
 	{ "log = { level = \"loud\"; };\n",
@@ -178,6 +184,15 @@ static const struct {
 	  "t.conf:1: shutdown_timeout: 3601 is out of range (0..3600)" },
 	{ "user = 5;\n", "t.conf:1: user: expected a string, got an integer" },
 	{ "workers = 2;\ntcp = { backlog = ; };\n", "t.conf:2: syntax error" },
+	{ "workers = 4294967298;\n", "t.conf:1: 4294967298: integer out of "
+	  "range (-2147483648..2147483647; libconfig would silently wrap it)" },
+	{ "listen = (\n { protocol = \"tcp\"; address = \"::1\"; "
+	  "port = 4294967303; }\n);\n", "t.conf:2: 4294967303: integer out "
+	  "of range (-2147483648..2147483647; libconfig would silently wrap "
+	  "it)" },
+	{ "tcp = { backlog = 0x100000001; };\n", "t.conf:1: 0x100000001: "
+	  "integer out of range (-2147483648..2147483647; libconfig would "
+	  "silently wrap it)" },
 };
 
 START_TEST(config_rejects_bad_input)
@@ -187,6 +202,23 @@ START_TEST(config_rejects_bad_input)
 	ck_assert_ptr_null(parse(bad[_i].text, &d));
 	ck_assert_int_ge(d.count, 1);
 	ck_assert_str_eq(d.msg[0], bad[_i].msg);
+}
+END_TEST
+
+/* Big numbers in strings, comments and floats, or with L, are no error. */
+START_TEST(config_ignores_big_numbers_that_are_not_ints)
+{
+	struct config_diag d;
+	struct config *cf;
+
+	cf = parse("# workers = 99999999999;\n/* 99999999999 */\n"
+	    "pidfile = \"/run/99999999999\"; // 99999999999\n"
+	    "shutdown_timeout = 10L; workers = 0x10;\n", &d);
+	ck_assert_msg(cf != NULL, "%s", d.msg[0]);
+	ck_assert_int_eq(cf->shutdown_timeout_s, 10);
+	ck_assert_int_eq(cf->workers, 16);
+	ck_assert_str_eq(cf->pidfile, "/run/99999999999");
+	config_free(cf);
 }
 END_TEST
 
@@ -284,6 +316,7 @@ config_suite(void)
 	tcase_add_test(tc, config_empty_deny_list_denies_nothing);
 	tcase_add_loop_test(tc, config_rejects_bad_input, 0,
 	    sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, config_ignores_big_numbers_that_are_not_ints);
 	tcase_add_test(tc, config_reports_every_error_in_one_pass);
 	tcase_add_test(tc, config_names_missing_file);
 	tcase_add_test(tc, config_resolves_existing_accounts);
