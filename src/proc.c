@@ -39,7 +39,7 @@ static struct {
 void
 proc_title_init(int argc, char **argv)
 {
-	char *end;
+	char *end, *env_end, **env;
 	int i, n;
 
 	if (argc < 1 || argv[0] == NULL)
@@ -49,18 +49,23 @@ proc_title_init(int argc, char **argv)
 		end = argv[i] + strlen(argv[i]) + 1;
 	for (n = 0; environ[n] != NULL; n++)
 		;
-	if (n > 0 && environ[0] == end) {
-		char **env = calloc(n + 1, sizeof(*env));
-
-		if (env != NULL) {
-			for (i = 0; i < n; i++) {
-				if (environ[i] == end)
-					end = environ[i] + strlen(environ[i]) + 1;
-				if ((env[i] = strdup(environ[i])) == NULL)
-					break;
-			}
-			if (i == n)
-				environ = env;
+	if (n > 0 && environ[0] == end && (env = calloc(n + 1,
+	    sizeof(*env))) != NULL) {
+		env_end = end;
+		for (i = 0; i < n; i++) {
+			if (environ[i] == env_end)
+				env_end = environ[i] + strlen(environ[i]) + 1;
+			if ((env[i] = strdup(environ[i])) == NULL)
+				break;
+		}
+		/* Only a complete copy frees the old strings for the title. */
+		if (i == n) {
+			environ = env;
+			end = env_end;
+		} else {
+			while (i > 0)
+				free(env[--i]);
+			free(env);
 		}
 	}
 	title_area.start = argv[0];
