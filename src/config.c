@@ -666,7 +666,9 @@ load(config_t *lc, int ok, const char *name, const char *text, int flags,
 	    l.cf->pidfile[0] != '/')
 		diag(&l, config_setting_get_member(root, "pidfile"),
 		    "pidfile: \"%s\" is not an absolute path", l.cf->pidfile);
-	if (d->count == 0 && (flags & CONFIG_RESOLVE_IDS))
+	/* Accounts too are checked with everything else, in the same run. */
+	if ((flags & CONFIG_RESOLVE_IDS) && l.cf->user != NULL &&
+	    l.cf->group != NULL)
 		resolve_ids(&l, root);
 	if (d->count == 0 && (l.cf->user == NULL || l.cf->group == NULL ||
 	    l.cf->pidfile == NULL || l.cf->listens == NULL))

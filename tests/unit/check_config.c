@@ -289,6 +289,22 @@ START_TEST(config_rejects_root_as_worker_user)
 }
 END_TEST
 
+START_TEST(config_reports_accounts_with_other_errors)
+{
+	struct config_diag d;
+
+	ck_assert_ptr_null(config_parse_string(
+	    "workers = 0;\nuser = \"no-such-user-echod\";\ngroup = \"nogroup\";",
+	    "t.conf", CONFIG_RESOLVE_IDS, &d));
+	ck_assert_int_eq(d.count, 2);
+	ck_assert_str_eq(d.msg[0],
+	    "t.conf:1: workers: 0 is out of range (1..1024)");
+	ck_assert_str_eq(d.msg[1], "t.conf:2: user: no such user "
+	    "\"no-such-user-echod\" (create it, e.g. adduser --system "
+	    "no-such-user-echod, or name an existing one)");
+}
+END_TEST
+
 START_TEST(config_rejects_root_group)
 {
 	struct config_diag d;
@@ -323,6 +339,7 @@ config_suite(void)
 	tcase_add_test(tc, config_rejects_missing_user);
 	tcase_add_test(tc, config_rejects_root_as_worker_user);
 	tcase_add_test(tc, config_rejects_root_group);
+	tcase_add_test(tc, config_reports_accounts_with_other_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
