@@ -46,7 +46,8 @@ struct worker_tcp {
 	struct conn		*spare;		/* recycled conn structs */
 	size_t			 nspare;
 	struct buf_pool		 pool;
-	struct log_ratelimit	 accept_rl;
+	struct log_ratelimit	 accept_rl;	/* EMFILE and friends */
+	struct log_ratelimit	 warn_rl;	/* lock and epoll failures */
 	sigset_t		 waitmask;
 };
 
@@ -89,6 +90,7 @@ tcp_setup(struct worker_tcp *w)
 			w->lfds[w->nlfds++] = ls->l[i].fd;
 	buf_pool_init(&w->pool, SPARE_BUFS_MAX);
 	w->accept_rl.interval_ms = 10000;
+	w->warn_rl.interval_ms = 10000;
 }
 
 /*
@@ -100,6 +102,7 @@ static void
 arm_listeners(struct worker_tcp *w, bool on)
 {
 	struct epoll_event ev;
+	uint64_t suppressed;
 	size_t i;
 
 	for (i = 0; i < w->nlfds; i++) {
@@ -109,9 +112,11 @@ arm_listeners(struct worker_tcp *w, bool on)
 			ev.events |= EPOLLEXCLUSIVE;
 		ev.data.u64 = LISTENER_TAG | i;
 		if (epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-		    w->lfds[i], &ev) == -1)
-			log_warn("tcp worker: epoll_ctl %s listener",
-			    on ? "add" : "del");
+		    w->lfds[i], &ev) == -1 && log_ratelimit_allow(&w->warn_rl,
+		    w->now_ms, &suppressed))
+			log_warn("tcp worker: epoll_ctl %s listener fd %d "
+			    "(%llu more suppressed)", on ? "add" : "del",
+			    w->lfds[i], (unsigned long long)suppressed);
 	}
 	w->listening = on;
 }
@@ -137,6 +142,7 @@ pause_accepting(struct worker_tcp *w, uint64_t ms)
 static void
 accept_ready(struct worker_tcp *w, int lfd)
 {
+	uint64_t suppressed;
 	int r;
 
 	if (!w->listening)
@@ -146,7 +152,9 @@ accept_ready(struct worker_tcp *w, int lfd)
 		return;
 	}
 	if (r == -1) {
-		log_warn("tcp worker: accept lock");
+		if (log_ratelimit_allow(&w->warn_rl, w->now_ms, &suppressed))
+			log_warn("tcp worker: accept lock (%llu more "
+			    "suppressed)", (unsigned long long)suppressed);
 		pause_accepting(w, ACCEPT_PAUSE_MS);
 		return;
 	}
