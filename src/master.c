@@ -20,6 +20,7 @@
 #include "master.h"
 #include "notify.h"
 #include "proc.h"
+#include "scoreboard.h"
 #include "sig.h"
 #include "worker.h"
 
@@ -48,6 +49,7 @@ struct generation {
 	int			 id;
 	struct config		*cf;
 	struct acceptlock	*lock;
+	struct scoreboard	*sb;		/* NULL: one worker or no lock */
 	struct worker		*w;
 	int			 nw;
 	uint64_t		 kill_ms;	/* retiring: SIGKILL after */
@@ -121,6 +123,15 @@ gen_create(struct master *m, struct config *cf, const struct listener_set *ls)
 		free(g);
 		return NULL;
 	}
+	/* Without a lock the kernel picks the worker; the scoreboard is moot. */
+	if (ntcp > 1 && cf->accept_lock != ACCEPTLOCK_NONE &&
+	    (g->sb = scoreboard_create(ntcp)) == NULL) {
+		log_errx("cannot set up generation %d", m->next_gen);
+		acceptlock_destroy(g->lock);
+		free(g->w);
+		free(g);
+		return NULL;
+	}
 	for (i = 0; i < g->nw; i++) {
 		g->w[i].kind = i < ntcp ? WORKER_TCP : WORKER_UDP;
 		g->w[i].slot = i < ntcp ? i : 0;
@@ -134,6 +145,7 @@ static void
 gen_free(struct generation *g)
 {
 	acceptlock_destroy(g->lock);
+	scoreboard_destroy(g->sb);
 	config_free(g->cf);
 	free(g->w);
 	free(g);
@@ -174,15 +186,20 @@ spawn_child(struct master *m, struct generation *g, struct worker *w)
 	/* Retiring generations' locks are theirs; the UDP worker needs none. */
 	for (r = m->retiring; r != NULL; r = r->next) {
 		acceptlock_destroy(r->lock);
+		scoreboard_destroy(r->sb);
 		r->lock = NULL;
+		r->sb = NULL;
 	}
 	if (w->kind == WORKER_UDP) {
 		acceptlock_destroy(g->lock);
+		scoreboard_destroy(g->sb);
 		g->lock = NULL;
+		g->sb = NULL;
 	}
 	we.cf = g->cf;
 	we.ls = &m->ls;
 	we.lock = g->lock;
+	we.sb = g->sb;
 	we.master_pid = m->pid;
 	we.slot = w->slot;
 	we.generation = g->id;
@@ -254,6 +271,8 @@ master_reap(struct master *m)
 		if ((w = find_worker(m, pid, &g)) == NULL)
 			continue;
 		w->pid = 0;
+		if (w->kind == WORKER_TCP && g->sb != NULL)
+			scoreboard_clear(g->sb, w->slot);
 		if (g == m->cur && m->state == MASTER_RUNNING) {
 			worker_died(m, w, status);
 			continue;

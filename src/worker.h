@@ -10,12 +10,14 @@
 #include "acceptlock.h"
 #include "config.h"
 #include "listen.h"
+#include "scoreboard.h"
 
 /* What the master hands a worker across fork; read-only in the worker. */
 struct worker_env {
 	const struct config	*cf;
 	struct listener_set	*ls;
 	struct acceptlock	*lock;		/* TCP workers only */
+	struct scoreboard	*sb;		/* TCP, lock modes; may be NULL */
 	pid_t			 master_pid;
 	int			 slot;
 	int			 generation;

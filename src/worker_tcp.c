@@ -15,12 +15,14 @@
 #include "conn.h"
 #include "log.h"
 #include "proc.h"
+#include "scoreboard.h"
 #include "sig.h"
 #include "worker.h"
 
 #define MAX_EVENTS		256
 #define ACCEPT_BATCH		32	/* connections per lock hold */
 #define LOCK_RETRY_MS		1	/* after losing the lock race */
+#define LOCK_BUSY_MAX		8	/* races lost in a row before that */
 #define ACCEPT_PAUSE_MS		100	/* after EMFILE, ENFILE, ENOBUFS */
 #define SPARE_CONNS_MAX		256
 #define SPARE_BUFS_MAX		64
@@ -34,6 +36,8 @@ struct worker_tcp {
 	size_t			 nlfds;
 	bool			 listening;	/* listeners in the epoll set */
 	bool			 draining;
+	int			 lock_busy;	/* lock races lost in a row */
+	bool			 deferred;	/* left the last one to an idler */
 	uint64_t		 now_ms;
 	uint64_t		 accept_resume_ms;
 	uint64_t		 drain_deadline_ms;
@@ -148,9 +152,13 @@ accept_ready(struct worker_tcp *w, int lfd)
 	if (!w->listening)
 		return;		/* stood down earlier in this batch of events */
 	if ((r = acceptlock_try(w->we->lock)) == 0) {
-		pause_accepting(w, LOCK_RETRY_MS);
+		if (++w->lock_busy >= LOCK_BUSY_MAX) {
+			w->lock_busy = 0;
+			pause_accepting(w, LOCK_RETRY_MS);
+		}
 		return;
 	}
+	w->lock_busy = 0;
 	if (r == -1) {
 		if (log_ratelimit_allow(&w->warn_rl, w->now_ms, &suppressed))
 			log_warn("tcp worker: accept lock (%llu more "
@@ -173,8 +181,21 @@ accept_batch(struct worker_tcp *w, int lfd)
 
 	for (i = 0; i < ACCEPT_BATCH &&
 	    w->nconns < w->cf->max_connections; i++) {
+		/*
+		 * The first awake worker would take a whole burst (four
+		 * bulk streams on one core while another idles): leave a
+		 * connection to a sleeping worker with fewer, once; if it
+		 * has not taken it when we are back, we do.
+		 */
+		if (w->we->sb != NULL && !w->deferred && w->nconns > 1 &&
+		    scoreboard_has_idler(w->we->sb, w->we->slot, w->nconns)) {
+			w->deferred = true;
+			pause_accepting(w, LOCK_RETRY_MS);
+			return;
+		}
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd != -1) {
+			w->deferred = false;
 			conn_add(w, fd);
 			continue;
 		}
@@ -236,6 +257,8 @@ conn_add(struct worker_tcp *w, int fd)
 	w->newest = c;
 	w->nconns++;
 	w->accepted++;
+	if (w->we->sb != NULL)
+		scoreboard_set_conns(w->we->sb, w->we->slot, w->nconns);
 }
 
 static void
@@ -261,6 +284,8 @@ conn_drop(struct worker_tcp *w, struct conn *c)
 	conn_unlink(w, c);
 	conn_close(c, &w->pool);
 	w->nconns--;
+	if (w->we->sb != NULL)
+		scoreboard_set_conns(w->we->sb, w->we->slot, w->nconns);
 	if (w->nspare < SPARE_CONNS_MAX) {
 		c->next = w->spare;
 		w->spare = c;
@@ -438,8 +463,12 @@ worker_tcp_run(const struct worker_env *we)
 		if (w.draining && w.now_ms >= w.drain_deadline_ms)
 			tcp_exit(&w, "shutdown timeout");
 		update_accepting(&w);
+		if (we->sb != NULL)
+			scoreboard_set_waiting(we->sb, we->slot, w.listening);
 		n = epoll_pwait(w.epfd, events, MAX_EVENTS, next_timeout(&w),
 		    &w.waitmask);
+		if (we->sb != NULL)
+			scoreboard_set_waiting(we->sb, we->slot, false);
 		if (n == -1 && errno != EINTR)
 			fatal("tcp worker: epoll_pwait");
 		w.now_ms = proc_now_ms();
