@@ -6,7 +6,7 @@ set -eu
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
 ./scripts/deps.sh build-essential autoconf automake pkg-config \
-    libconfig-dev check iproute2
+    libconfig-dev check iproute2 python3
 
 status=0
 rm -f build/package-test.log
