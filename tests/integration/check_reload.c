@@ -14,23 +14,6 @@
 
 #include "harness.h"
 
-static void	 assert_serves_tcp(struct harness *, int);
-
-static void
-assert_serves_tcp(struct harness *h, int nconns)
-{
-	char msg[32];
-	int fd, i, n;
-
-	for (i = 0; i < nconns; i++) {
-		n = snprintf(msg, sizeof(msg), "connection %d", i);
-		ck_assert_int_ge(fd = harness_connect(AF_INET, h->tcp4, 3000),
-		    0);
-		ck_assert_int_eq(harness_echo(fd, msg, n, false, 3000), 0);
-		(void)close(fd);
-	}
-}
-
 /*
  * 2 -> 4 workers while a connection stays open: it keeps echoing through
  * the reload, the port is the same, and its old worker lives exactly as
@@ -73,7 +56,7 @@ START_TEST(reload_changes_workers_and_drains_old_generation)
 			holder = old[i];
 		}
 	ck_assert_int_ne(holder, 0);
-	assert_serves_tcp(&h, 8);
+	harness_assert_serves_tcp(&h, 8);
 	ck_assert_int_eq(harness_echo(fd, "after", 5, false, 3000), 0);
 	ck_assert_int_eq(harness_log_count(&h, "generation 1 has exited"), 0);
 	ck_assert(harness_pid_alive(holder));
@@ -84,7 +67,7 @@ START_TEST(reload_changes_workers_and_drains_old_generation)
 	ck_assert(harness_wait_gone(holder, 3000));
 	ck_assert(harness_wait_workers(&h, "tcp", 4, 3000));
 	ck_assert_uint_eq(h.tcp4, port);
-	assert_serves_tcp(&h, 4);
+	harness_assert_serves_tcp(&h, 4);
 	harness_stop(&h);
 }
 END_TEST
@@ -136,7 +119,7 @@ START_TEST(reload_rejects_broken_config_and_keeps_serving)
 		    (long)before[i]);
 	}
 	ck_assert_int_eq(harness_echo(fd, "after", 5, false, 3000), 0);
-	assert_serves_tcp(&h, 4);
+	harness_assert_serves_tcp(&h, 4);
 	ck_assert_int_ge(ufd = harness_udp_socket(AF_INET), 0);
 	ck_assert_int_eq(harness_udp_echo(ufd, AF_INET, h.udp4, "udp", 3, got,
 	    3000), 3);
@@ -151,7 +134,7 @@ START_TEST(reload_rejects_broken_config_and_keeps_serving)
 	(void)close(fd);
 	ck_assert(harness_wait_log(&h, "generation 1 has exited", 5000));
 	ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
-	assert_serves_tcp(&h, 2);
+	harness_assert_serves_tcp(&h, 2);
 	harness_stop(&h);
 }
 END_TEST
@@ -190,7 +173,7 @@ START_TEST(reload_bind_failure_keeps_old_listeners)
 	ck_assert_int_eq(harness_workers(&h, "tcp", &after, 1), 1);
 	ck_assert_int_eq(after, before);
 	ck_assert_int_eq(harness_echo(fd, "after", 5, false, 3000), 0);
-	assert_serves_tcp(&h, 3);
+	harness_assert_serves_tcp(&h, 3);
 
 	(void)close(lfd);
 	harness_mark(&h);
@@ -200,7 +183,7 @@ START_TEST(reload_bind_failure_keeps_old_listeners)
 	    port);
 	ck_assert(harness_wait_log(&h, want, 0));
 	ck_assert_int_eq(harness_log_count(&h, "listening on"), 1);
-	assert_serves_tcp(&h, 3);
+	harness_assert_serves_tcp(&h, 3);
 	(void)close(fd);
 	ck_assert_int_ge(fd = harness_connect(AF_INET, port, 3000), 0);
 	ck_assert_int_eq(harness_echo(fd, "new port", 8, false, 3000), 0);
@@ -232,7 +215,7 @@ START_TEST(reload_adds_and_removes_udp_listener)
 	ck_assert_int_ge(fd = harness_udp_socket(AF_INET), 0);
 	ck_assert_int_eq(harness_udp_echo(fd, AF_INET, port, "added", 5, got,
 	    3000), 5);
-	assert_serves_tcp(&h, 2);
+	harness_assert_serves_tcp(&h, 2);
 
 	harness_write_config(&h, H_TCP4, "workers = 1;");
 	harness_mark(&h);
@@ -246,7 +229,7 @@ START_TEST(reload_adds_and_removes_udp_listener)
 	ck_assert_int_eq(harness_udp_echo(fd, AF_INET, port, "gone", 4, got,
 	    300), -1);
 	(void)close(fd);
-	assert_serves_tcp(&h, 2);
+	harness_assert_serves_tcp(&h, 2);
 	harness_stop(&h);
 }
 END_TEST

@@ -17,23 +17,7 @@
 
 #include "harness.h"
 
-static void	 assert_serves_tcp(struct harness *, int);
 static pid_t	 respawned_pid(struct harness *, const char *);
-
-static void
-assert_serves_tcp(struct harness *h, int nconns)
-{
-	char msg[32];
-	int fd, i, n;
-
-	for (i = 0; i < nconns; i++) {
-		n = snprintf(msg, sizeof(msg), "connection %d", i);
-		ck_assert_int_ge(fd = harness_connect(AF_INET, h->tcp4, 3000),
-		    0);
-		ck_assert_int_eq(harness_echo(fd, msg, n, false, 3000), 0);
-		(void)close(fd);
-	}
-}
 
 /* The pid in "respawned <role> worker N as pid P", or -1. */
 static pid_t
@@ -121,7 +105,7 @@ START_TEST(workers_killed_tcp_worker_is_respawned)
 	ck_assert_int_eq(harness_workers(&h, "tcp", after, 2), 2);
 	ck_assert(after[0] == fresh || after[1] == fresh);
 	ck_assert(after[0] == before[1] || after[1] == before[1]);
-	assert_serves_tcp(&h, 20);
+	harness_assert_serves_tcp(&h, 20);
 	harness_stop(&h);
 }
 END_TEST
@@ -150,7 +134,7 @@ START_TEST(workers_killed_udp_worker_is_respawned)
 	    got, 3000), 5);
 	ck_assert_mem_eq(got, "again", 5);
 	(void)close(fd);
-	assert_serves_tcp(&h, 3);
+	harness_assert_serves_tcp(&h, 3);
 	harness_stop(&h);
 }
 END_TEST
@@ -183,7 +167,7 @@ START_TEST(workers_respawn_backs_off_per_slot)
 		    (unsigned long long)took, delay_ms);
 		ck_assert_int_ne(fresh, pid);
 	}
-	assert_serves_tcp(&h, 3);
+	harness_assert_serves_tcp(&h, 3);
 	harness_stop(&h);
 }
 END_TEST

@@ -45,6 +45,7 @@ static void	 dump_log(struct harness *);
 static int	 cap_nofile(long);
 static char	*read_file(const char *, size_t *);
 static void	 parse_ports(struct harness *, const char *);
+static const char *stat_fields(pid_t, char *, size_t);
 static bool	 proc_stat(pid_t, char *, pid_t *);
 static bool	 proc_cmdline_starts(pid_t, const char *);
 static int	 children(pid_t, pid_t *, int);
@@ -657,24 +658,41 @@ harness_log_line(struct harness *h, const char *needle, char *out,
 	return true;
 }
 
-/* State and parent from /proc/PID/stat; the name may hold spaces. */
-static bool
-proc_stat(pid_t pid, char *state, pid_t *ppid)
+/*
+ * The fields of /proc/PID/stat after the name (from the state on), read
+ * into `buf`; NULL if the process is gone.  The name may hold spaces and
+ * parentheses, so the fields start after its last ')'.
+ */
+static const char *
+stat_fields(pid_t pid, char *buf, size_t len)
 {
-	char path[64], buf[512], *p;
-	int fd, pp;
+	char path[64], *p;
 	ssize_t n;
+	int fd;
 
 	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return NULL;
+	n = read(fd, buf, len - 1);
 	(void)close(fd);
 	if (n <= 0)
-		return false;
+		return NULL;
 	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %c %d", state, &pp) != 2)
+	if ((p = strrchr(buf, ')')) == NULL)
+		return NULL;
+	return p + 1;
+}
+
+/* State and parent from /proc/PID/stat. */
+static bool
+proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+	const char *f;
+	char buf[512];
+	int pp;
+
+	if ((f = stat_fields(pid, buf, sizeof(buf))) == NULL ||
+	    sscanf(f, " %c %d", state, &pp) != 2)
 		return false;
 	*ppid = pp;
 	return true;
@@ -778,22 +796,32 @@ harness_pid_alive(pid_t pid)
 	return proc_stat(pid, &state, &ppid) && state != 'Z' && state != 'X';
 }
 
+/* `nconns` new connections to the TCP/IPv4 listener, each echoed. */
+void
+harness_assert_serves_tcp(struct harness *h, int nconns)
+{
+	char msg[32];
+	int fd, i, n;
+
+	for (i = 0; i < nconns; i++) {
+		n = snprintf(msg, sizeof(msg), "connection %d", i);
+		ck_assert_int_ge(fd = harness_connect(AF_INET, h->tcp4, 3000),
+		    0);
+		ck_assert_int_eq(harness_echo(fd, msg, n, false, 3000), 0);
+		(void)close(fd);
+	}
+}
+
 /* utime + stime of `pid` in clock ticks, from /proc/PID/stat; -1 if gone. */
 long
 harness_cpu_ticks(pid_t pid)
 {
-	char path[64], buf[1024], *p;
 	unsigned long ut, st;
-	FILE *f;
+	const char *f;
+	char buf[1024];
 
-	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	p = fgets(buf, sizeof(buf), f);
-	(void)fclose(f);
-	/* The name may hold spaces: fields resume after its last ')'. */
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	if ((f = stat_fields(pid, buf, sizeof(buf))) == NULL ||
+	    sscanf(f, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
 	    &ut, &st) != 2)
 		return -1;
 	return (long)(ut + st);

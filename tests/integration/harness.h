@@ -83,6 +83,7 @@ bool		 harness_wait_bindable(int, int, uint16_t, int);
 ssize_t		 harness_send_all(int, const void *, size_t, int);
 ssize_t		 harness_recv_all(int, void *, size_t, int);
 int		 harness_echo(int, const void *, size_t, bool, int);
+void		 harness_assert_serves_tcp(struct harness *, int);
 bool		 harness_wait_eof(int, int);
 ssize_t		 harness_udp_echo(int, int, uint16_t, const void *, size_t,
 		    void *, int);
