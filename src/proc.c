@@ -171,7 +171,10 @@ proc_pidfile_close_child(struct pidfile *pf)
 	pf->fd = -1;
 }
 
-/* setgroups before setgid before setuid: each needs the privilege the next drops. */
+/*
+ * setgroups before setgid before setuid: each needs the privilege the
+ * next one drops.
+ */
 int
 proc_drop_privileges(uid_t uid, gid_t gid, const char *user)
 {
