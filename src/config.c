@@ -64,6 +64,7 @@ static void	 load_log(struct loader *, const config_setting_t *);
 static void	 resolve_ids(struct loader *, const config_setting_t *);
 static void	 set_defaults(struct config *);
 static void	 check_int_literals(struct loader *, const char *);
+static bool	 line_key(const char *, int, char *, size_t);
 static struct config *load(config_t *, int, const char *, const char *, int,
 		    struct config_diag *);
 
@@ -620,12 +621,58 @@ check_int_literals(struct loader *l, const char *text)
 	}
 }
 
+/*
+ * The last name set on line `line` of `text`: libconfig reports a
+ * duplicate key by line only, and "duplicate setting name" alone does
+ * not say which key to remove.
+ */
+static bool
+line_key(const char *text, int line, char *key, size_t len)
+{
+	const char *p = text, *name = NULL, *q;
+	size_t n = 0;
+
+	for (; line > 1 && *p != '\0'; p++)
+		if (*p == '\n')
+			line--;
+	for (; *p != '\0' && *p != '\n'; p++) {
+		if (*p == '"') {	/* "a=b" in a value names no key */
+			for (p++; *p != '\0' && *p != '"' && *p != '\n'; p++)
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+			if (*p != '"')
+				break;
+			continue;
+		}
+		if (!isalpha((unsigned char)*p) && *p != '*')
+			continue;
+		for (q = p; isalnum((unsigned char)*q) || *q == '_' ||
+		    *q == '-' || *q == '*'; q++)
+			;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '=' || *q == ':') {
+			name = p;
+			n = q - p;
+			while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+				n--;
+		}
+		p = q - 1;
+	}
+	if (name == NULL || n == 0 || n >= len)
+		return false;
+	memcpy(key, name, n);
+	key[n] = '\0';
+	return true;
+}
+
 static struct config *
 load(config_t *lc, int ok, const char *name, const char *text, int flags,
     struct config_diag *d)
 {
 	struct loader l = { name, d, NULL, flags };
 	const config_setting_t *root;
+	char key[64];
 
 	memset(d, 0, sizeof(*d));
 	if (!ok) {
@@ -634,6 +681,13 @@ load(config_t *lc, int ok, const char *name, const char *text, int flags,
 		if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
 			(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN,
 			    "%s: cannot read: %s", l.name, strerror(errno));
+		else if (strcmp(config_error_text(lc),
+		    "duplicate setting name") == 0 && text != NULL &&
+		    line_key(text, config_error_line(lc), key, sizeof(key)))
+			(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN,
+			    "%s:%d: %s: duplicate setting (each key may appear "
+			    "once per group)", l.name, config_error_line(lc),
+			    key);
 		else
 			(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN,
 			    "%s:%d: %s", l.name, config_error_line(lc),
@@ -714,7 +768,7 @@ config_load(const char *path, int flags, struct config_diag *d)
 	errno = 0;
 	ok = config_read_file(&lc, path) == CONFIG_TRUE;
 	free(copy);
-	text = ok ? read_text(path) : NULL;
+	text = read_text(path);
 	cf = load(&lc, ok, path, text, flags, d);
 	free(text);
 	config_destroy(&lc);

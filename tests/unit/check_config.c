@@ -184,6 +184,12 @@ static const struct {
 	  "t.conf:1: shutdown_timeout: 3601 is out of range (0..3600)" },
 	{ "user = 5;\n", "t.conf:1: user: expected a string, got an integer" },
 	{ "workers = 2;\ntcp = { backlog = ; };\n", "t.conf:2: syntax error" },
+	{ "workers = 2;\nworkers = 3;\n",
+	  "t.conf:2: workers: duplicate setting (each key may appear once per group)" },
+	{ "user = \"x\";\nuser = \"a=b\";\n",
+	  "t.conf:2: user: duplicate setting (each key may appear once per group)" },
+	{ "tcp = {\n backlog = 2;\n  backlog = 3; };\n",
+	  "t.conf:3: backlog: duplicate setting (each key may appear once per group)" },
 	{ "workers = 4294967298;\n", "t.conf:1: 4294967298: integer out of "
 	  "range (-2147483648..2147483647; libconfig would silently wrap it)" },
 	{ "listen = (\n { protocol = \"tcp\"; address = \"::1\"; "
