@@ -483,11 +483,12 @@ static void
 lc_event(struct load *ld, struct lconn *c, uint32_t events, uint64_t now)
 {
 	if (c->state == LC_CONNECTING) {
-		ld->nconnecting--;
+		/* lc_close, through lc_fail, counts a failed connect off. */
 		if (net_connect_result(c->fd) == -1) {
 			lc_fail(ld, c, err_kind(errno), now);
 			return;
 		}
+		ld->nconnecting--;
 		lc_connected(ld, c, now);
 	}
 	if (c->fd == -1)

@@ -181,9 +181,15 @@ ping_loop(struct ping *p)
 		if (ping_done(p))
 			break;
 		if (ping_may_send(p, now) && now >= p->next_send_ns) {
-			if (p->o->udp)
+			/*
+			 * UDP: take in what has come back before the next
+			 * send, or with -i 0 a burst of probes overflows our
+			 * own receive buffer and reports that as loss.
+			 */
+			if (p->o->udp) {
 				udp_send(p, now);
-			else
+				udp_recv(p);
+			} else
 				tcp_start(p, now);
 			p->next_send_ns += p->o->interval_ns;
 			/* Late probes are not sent in a burst to catch up. */
@@ -697,7 +703,10 @@ ping_exit_code(const struct ping *p)
 {
 	if (p->errors > 0 && p->received == 0)
 		return EXIT_ERROR;
-	if (p->transmitted == 0 || p->received < p->transmitted)
+	/* Corrupted replies fail the run, as the manual says, even if
+	   every probe also got a good answer. */
+	if (p->transmitted == 0 || p->received < p->transmitted ||
+	    p->corrupted > 0)
 		return EXIT_LOSS;
 	return EXIT_ANSWERED;
 }

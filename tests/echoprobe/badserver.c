@@ -9,6 +9,7 @@
  *             byte of every UDP datagram
  *   delay MS  answer MS milliseconds late
  *   dup       UDP: answer every datagram twice
+ *   junk      UDP: answer every datagram, then send 7 bytes of junk
  *   reorder   UDP: answer datagrams in swapped pairs
  *   reset     TCP: reset the connection at its first byte
  *   close     TCP: close the connection at its first byte
@@ -39,7 +40,7 @@
 #define BAD_LIFETIME_MS	300000
 
 enum bad_mode { BAD_ECHO, BAD_DROP, BAD_CORRUPT, BAD_DELAY, BAD_DUP,
-	BAD_REORDER, BAD_RESET, BAD_CLOSE };
+	BAD_REORDER, BAD_RESET, BAD_CLOSE, BAD_JUNK };
 
 /* A reply waiting for its time: a UDP datagram or TCP bytes. */
 struct pending {
@@ -217,6 +218,8 @@ udp_data(struct bad *b)
 	    b->mode == BAD_DELAY ? b->delay_ms : 0);
 	if (b->mode == BAD_DUP)
 		queue(b, -1, &from, buf, (size_t)n, 0);
+	if (b->mode == BAD_JUNK)
+		queue(b, -1, &from, (const unsigned char *)"garbage", 7, 0);
 }
 
 static void
@@ -281,7 +284,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const names[] = { "echo", "drop", "corrupt",
-	    "delay", "dup", "reorder", "reset", "close" };
+	    "delay", "dup", "reorder", "reset", "close", "junk" };
 	struct pollfd pfd[2 + BAD_CONNS];
 	struct bad b;
 	uint64_t end;

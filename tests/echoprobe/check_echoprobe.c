@@ -278,6 +278,24 @@ START_TEST(probe_udp_duplicates_are_counted)
 }
 END_TEST
 
+/* Stray datagrams that are no reply to a probe fail the run (exit 1),
+   even when every probe was also answered. */
+START_TEST(probe_udp_junk_fails_the_run)
+{
+	struct eptest_server s;
+	struct eptest_proc p;
+
+	eptest_badserver_start(&s, "junk", NULL);
+	eptest_run(&p, NULL, RUN_MS, "-u", "-c", "3", "-i", "0.1", LO,
+	    s.udp_port, NULL);
+	eptest_server_stop(&s);
+	ck_assert_msg(p.status == 1, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_ptr_nonnull(strstr(p.out, "3 received, +"));
+	ck_assert_ptr_nonnull(strstr(p.out, "corrupted"));
+}
+END_TEST
+
 START_TEST(probe_udp_reordering_is_seen)
 {
 	struct eptest_server s;
@@ -635,6 +653,22 @@ START_TEST(load_refused_requests_give_up)
 }
 END_TEST
 
+/* With --connect-each a refused connect is retried, with backoff. */
+START_TEST(load_connect_each_retries_refused)
+{
+	struct eptest_proc p;
+	char port[8];
+
+	eptest_closed_port(port, sizeof(port));
+	eptest_run(&p, NULL, RUN_MS, "--load", "--connect-each",
+	    "--connections", "2", "--requests", "100", "-W", "0.3", "--json",
+	    LO, port, NULL);
+	ck_assert_msg(p.status == 2, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_int_gt(eptest_json_int(p.out, "refused"), 2);
+}
+END_TEST
+
 START_TEST(load_corruption_is_a_mismatch)
 {
 	struct eptest_server s;
@@ -719,6 +753,7 @@ echoprobe_suite(void)
 	tcase_add_test(bad, probe_udp_corruption_is_found);
 	tcase_add_test(bad, probe_udp_late_is_not_received);
 	tcase_add_test(bad, probe_udp_duplicates_are_counted);
+	tcase_add_test(bad, probe_udp_junk_fails_the_run);
 	tcase_add_test(bad, probe_udp_reordering_is_seen);
 	tcase_add_test(bad, probe_tcp_reset_is_an_error);
 	tcase_add_test(bad, probe_tcp_early_close_is_an_error);
@@ -739,6 +774,7 @@ echoprobe_suite(void)
 	tcase_add_test(load, load_stalled_server_ends_on_time);
 	tcase_add_test(load, load_silent_server_requests_give_up);
 	tcase_add_test(load, load_refused_requests_give_up);
+	tcase_add_test(load, load_connect_each_retries_refused);
 	tcase_add_test(load, load_corruption_is_a_mismatch);
 	tcase_add_test(load, load_udp_loss_is_timeouts);
 	suite_add_tcase(s, load);
