@@ -73,7 +73,7 @@ interactive_run(const struct opts *o, const struct target *t)
 	sig_init(signals, &it->waitmask);
 	if ((it->fd = net_open(t, NULL, &in_progress, &what)) == -1 ||
 	    (in_progress && net_connect_wait(it->fd, stats_now_ns() +
-	    o->timeout_ns) == -1)) {
+	    o->timeout_ns, &it->waitmask) == -1)) {
 		fprintf(stderr, "echoprobe: %s %s (%s): %s\n", what, t->name,
 		    t->proto, strerror(errno));
 		free(it);

@@ -7,10 +7,13 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net.h"
+#include "sig.h"
 #include "stats.h"
 
 int
@@ -73,10 +76,11 @@ net_connect_result(int fd)
 }
 
 int
-net_connect_wait(int fd, uint64_t deadline_ns)
+net_connect_wait(int fd, uint64_t deadline_ns, const sigset_t *waitmask)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	uint64_t now;
+	struct timespec ts;
+	uint64_t now, d;
 	int rc;
 
 	for (;;) {
@@ -85,8 +89,14 @@ net_connect_wait(int fd, uint64_t deadline_ns)
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		rc = poll(&pfd, 1, (int)((deadline_ns - now + 999999) /
-		    1000000));
+		d = deadline_ns - now;
+		ts.tv_sec = (time_t)(d / 1000000000U);
+		ts.tv_nsec = (long)(d % 1000000000U);
+		/* Signals land here, so Ctrl-C ends a slow connect at once. */
+		rc = ppoll(&pfd, 1, &ts, waitmask);
+		if (rc == -1 && errno == EINTR &&
+		    (sig_peek(SIGINT) || sig_peek(SIGTERM)))
+			return -1;
 		if (rc == -1 && errno != EINTR)
 			return -1;
 		if (rc > 0)

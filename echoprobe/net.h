@@ -3,6 +3,7 @@
 #define ECHOPROBE_NET_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -16,7 +17,7 @@
 int	 net_open(const struct target *, const struct addr *, bool *,
 	    const char **);
 /* 0 once connected, -1 with errno (ETIMEDOUT at the deadline). */
-int	 net_connect_wait(int, uint64_t);
+int	 net_connect_wait(int, uint64_t, const sigset_t *);
 /* The pending connect error of a socket poll reported writable. */
 int	 net_connect_result(int);
 /* Raise RLIMIT_NOFILE to at least want if allowed; returns the new limit. */
