@@ -69,6 +69,7 @@ struct load {
 	struct lconn		*c;
 	long			 n;
 	uint32_t		 depth;		/* pipeline or window */
+	uint32_t		 uslots;	/* UDP: 2 x window, see lu_reply */
 	uint64_t		*ts;		/* TCP: n * depth send times */
 	struct uslot		*us;		/* UDP: n * depth slots */
 	unsigned char		*pat;		/* what every request carries */
@@ -164,8 +165,9 @@ ld_setup(struct load *ld)
 	ld->depth = (uint32_t)(o->udp ? o->window : o->pipeline);
 	ld->run_id = (uint32_t)getpid() * 2654435761U;
 	ld->c = calloc((size_t)ld->n, sizeof(*ld->c));
+	ld->uslots = 2 * ld->depth;
 	if (o->udp)
-		ld->us = calloc((size_t)ld->n * ld->depth, sizeof(*ld->us));
+		ld->us = calloc((size_t)ld->n * ld->uslots, sizeof(*ld->us));
 	else
 		ld->ts = calloc((size_t)ld->n * ld->depth, sizeof(*ld->ts));
 	/* Whole requests, repeated: one send() may carry several. */
@@ -536,8 +538,8 @@ lc_close(struct load *ld, struct lconn *c)
 	ld->inflight -= c->inflight;
 	c->inflight = 0;
 	if (ld->o->udp)
-		memset(&ld->us[(uint64_t)c->idx * ld->depth], 0,
-		    ld->depth * sizeof(*ld->us));
+		memset(&ld->us[(uint64_t)c->idx * ld->uslots], 0,
+		    ld->uslots * sizeof(*ld->us));
 	if (c->fd != -1)
 		(void)close(c->fd);	/* also leaves the epoll set */
 	c->fd = -1;
@@ -726,10 +728,10 @@ lu_issue(struct load *ld, struct lconn *c, uint64_t now)
 	struct probe_hdr h;
 
 	while (c->can_write && lc_may_issue(ld, c)) {
-		slot = &ld->us[(uint64_t)c->idx * ld->depth +
-		    (c->issued + 1) % ld->depth];
+		slot = &ld->us[(uint64_t)c->idx * ld->uslots +
+		    (c->issued + 1) % ld->uslots];
 		/* A slot still waiting for its reply (or its timeout). */
-		if (slot->seq != 0)
+		if (slot->seq != 0 && slot->sent_ns != 0)
 			return;
 		h.run_id = ld->run_id + c->idx;
 		h.seq = c->issued + 1;
@@ -794,13 +796,23 @@ lu_reply(struct load *ld, struct lconn *c, size_t len, uint64_t now)
 		ld->r->errors[LOAD_ERR_MISMATCH]++;
 		return;
 	}
-	slot = &ld->us[(uint64_t)c->idx * ld->depth + h.seq % ld->depth];
+	slot = &ld->us[(uint64_t)c->idx * ld->uslots + h.seq % ld->uslots];
+	/*
+	 * An answered slot keeps its seq with sent_ns 0 until reused, so a
+	 * second copy of the same reply is told apart from a late one; with
+	 * twice as many slots as datagrams in flight, a slot is reused only
+	 * a window's worth of requests after its answer.
+	 */
+	if (slot->seq == h.seq && h.seq != 0 && slot->sent_ns == 0) {
+		ld->r->duplicates++;
+		return;
+	}
 	if (slot->seq != h.seq || h.seq == 0) {
 		ld->r->late++;
 		return;
 	}
 	hist_record(&ld->r->h, now - slot->sent_ns);
-	slot->seq = 0;
+	slot->sent_ns = 0;
 	c->inflight--;
 	ld->inflight--;
 	ld->r->requests++;
@@ -810,11 +822,11 @@ lu_reply(struct load *ld, struct lconn *c, size_t len, uint64_t now)
 static void
 lu_expire(struct load *ld, struct lconn *c, uint64_t now)
 {
-	struct uslot *slot = &ld->us[(uint64_t)c->idx * ld->depth];
+	struct uslot *slot = &ld->us[(uint64_t)c->idx * ld->uslots];
 	uint32_t i;
 
-	for (i = 0; c->inflight > 0 && i < ld->depth; i++) {
-		if (slot[i].seq == 0 ||
+	for (i = 0; c->inflight > 0 && i < ld->uslots; i++) {
+		if (slot[i].seq == 0 || slot[i].sent_ns == 0 ||
 		    now - slot[i].sent_ns <= ld->o->timeout_ns)
 			continue;
 		slot[i].seq = 0;

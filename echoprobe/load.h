@@ -29,6 +29,7 @@ struct load_result {
 	uint64_t	 connects;
 	uint64_t	 cancelled;	/* in flight when the run ended */
 	uint64_t	 late;		/* UDP replies after their timeout */
+	uint64_t	 duplicates;	/* UDP replies answered already */
 	uint64_t	 errors[LOAD_ERR_KINDS];
 	uint64_t	 elapsed_ns;
 	uint64_t	 hold_connected;

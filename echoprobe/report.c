@@ -36,6 +36,7 @@ report_merge(struct load_result *sum, const struct load_result *r)
 	sum->connects += r->connects;
 	sum->cancelled += r->cancelled;
 	sum->late += r->late;
+	sum->duplicates += r->duplicates;
 	for (k = 0; k < LOAD_ERR_KINDS; k++)
 		sum->errors[k] += r->errors[k];
 	if (r->elapsed_ns > sum->elapsed_ns)
@@ -126,7 +127,9 @@ report_text(const struct opts *o, const struct target *t, int njobs,
 	printf("connections  %llu opened; %llu requests cut off at the end",
 	    (unsigned long long)r->connects, (unsigned long long)r->cancelled);
 	if (o->udp)
-		printf("; %llu late replies", (unsigned long long)r->late);
+		printf("; %llu late replies, %llu duplicates",
+		    (unsigned long long)r->late,
+		    (unsigned long long)r->duplicates);
 	printf("\n");
 	if (o->hold_ns != 0)
 		printf("hold         %ld connections: %llu connected, %llu "
@@ -179,6 +182,7 @@ report_json(const struct opts *o, const struct target *t, int njobs,
 	json_uint(&j, "connects", r->connects);
 	json_uint(&j, "cancelled", r->cancelled);
 	json_uint(&j, "late", r->late);
+	json_uint(&j, "duplicates", r->duplicates);
 	if (o->hold_ns != 0) {
 		json_object(&j, "hold");
 		json_double(&j, "idle_s", (double)o->hold_ns / 1e9);

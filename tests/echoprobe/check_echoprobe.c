@@ -669,6 +669,24 @@ START_TEST(load_connect_each_retries_refused)
 }
 END_TEST
 
+/* A second copy of an answered datagram is a duplicate, not a late reply. */
+START_TEST(load_udp_duplicates_are_counted)
+{
+	struct eptest_server s;
+	struct eptest_proc p;
+
+	eptest_badserver_start(&s, "dup", NULL);
+	eptest_run(&p, NULL, RUN_MS, "--load", "-u", "--window", "4",
+	    "--requests", "40", "-W", "0.5", "--json", LO, s.udp_port, NULL);
+	eptest_server_stop(&s);
+	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 40);
+	ck_assert_int_ge(eptest_json_int(p.out, "duplicates"), 36);
+	ck_assert_int_le(eptest_json_int(p.out, "late"), 4);
+}
+END_TEST
+
 START_TEST(load_corruption_is_a_mismatch)
 {
 	struct eptest_server s;
@@ -775,6 +793,7 @@ echoprobe_suite(void)
 	tcase_add_test(load, load_silent_server_requests_give_up);
 	tcase_add_test(load, load_refused_requests_give_up);
 	tcase_add_test(load, load_connect_each_retries_refused);
+	tcase_add_test(load, load_udp_duplicates_are_counted);
 	tcase_add_test(load, load_corruption_is_a_mismatch);
 	tcase_add_test(load, load_udp_loss_is_timeouts);
 	suite_add_tcase(s, load);
