@@ -29,6 +29,7 @@ struct inter {
 	bool			 peer_eof;
 	bool			 interrupted;
 	uint64_t		 drain_deadline_ns;
+	uint64_t		 stall_deadline_ns;	/* TCP send, no progress */
 	unsigned char		 out[INTER_BUF_LEN];	/* stdin -> socket */
 	size_t			 out_off;
 	size_t			 out_len;
@@ -113,6 +114,13 @@ inter_finished(const struct inter *it, uint64_t now)
 {
 	if (it->peer_eof)
 		return true;
+	/* A server that stops reading must not hold us forever. */
+	if (!it->o->udp && it->out_len > 0 && now >= it->stall_deadline_ns) {
+		fprintf(stderr, "echoprobe: send to %s: no progress for "
+		    "%llu ms\n", it->t->name,
+		    (unsigned long long)(it->o->timeout_ns / 1000000));
+		return true;
+	}
 	if (!it->shut)
 		return false;
 	/* UDP has no EOF: stop once every datagram came back. */
@@ -126,7 +134,7 @@ inter_wait(struct inter *it, uint64_t now)
 {
 	struct pollfd pfd[2];
 	struct timespec ts, *tsp = NULL;
-	uint64_t d;
+	uint64_t d, wake;
 
 	/* stdin is read only when its last chunk is sent: back-pressure. */
 	pfd[0].fd = !it->stdin_eof && it->out_len == 0 ? STDIN_FILENO : -1;
@@ -136,9 +144,9 @@ inter_wait(struct inter *it, uint64_t now)
 	if (!it->o->udp && it->out_len > 0)
 		pfd[1].events |= POLLOUT;
 	pfd[0].revents = pfd[1].revents = 0;
-	if (it->shut) {
-		d = it->drain_deadline_ns > now ? it->drain_deadline_ns - now :
-		    0;
+	if (it->shut || (!it->o->udp && it->out_len > 0)) {
+		wake = it->shut ? it->drain_deadline_ns : it->stall_deadline_ns;
+		d = wake > now ? wake - now : 0;
 		ts.tv_sec = (time_t)(d / 1000000000U);
 		ts.tv_nsec = (long)(d % 1000000000U);
 		tsp = &ts;
@@ -185,6 +193,7 @@ read_stdin(struct inter *it, uint64_t now)
 	}
 	it->out_off = 0;
 	it->out_len = (size_t)n;
+	it->stall_deadline_ns = now + it->o->timeout_ns;
 	tcp_flush(it, now);
 	return 0;
 }
@@ -221,6 +230,7 @@ tcp_flush(struct inter *it, uint64_t now)
 		it->bytes_sent += (uint64_t)n;
 		it->out_off += (size_t)n;
 		it->out_len -= (size_t)n;
+		it->stall_deadline_ns = now + it->o->timeout_ns;
 	}
 	half_close(it, now);
 }
