@@ -10,6 +10,7 @@
  *   delay MS  answer MS milliseconds late
  *   dup       UDP: answer every datagram twice
  *   junk      UDP: answer every datagram, then send 7 bytes of junk
+ *   deaf      TCP: accept, then never read (the client's sends stall)
  *   reorder   UDP: answer datagrams in swapped pairs
  *   reset     TCP: reset the connection at its first byte
  *   close     TCP: close the connection at its first byte
@@ -40,7 +41,7 @@
 #define BAD_LIFETIME_MS	300000
 
 enum bad_mode { BAD_ECHO, BAD_DROP, BAD_CORRUPT, BAD_DELAY, BAD_DUP,
-	BAD_REORDER, BAD_RESET, BAD_CLOSE, BAD_JUNK };
+	BAD_REORDER, BAD_RESET, BAD_CLOSE, BAD_JUNK, BAD_DEAF };
 
 /* A reply waiting for its time: a UDP datagram or TCP bytes. */
 struct pending {
@@ -284,7 +285,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const names[] = { "echo", "drop", "corrupt",
-	    "delay", "dup", "reorder", "reset", "close", "junk" };
+	    "delay", "dup", "reorder", "reset", "close", "junk", "deaf" };
 	struct pollfd pfd[2 + BAD_CONNS];
 	struct bad b;
 	uint64_t end;
@@ -313,7 +314,7 @@ main(int argc, char **argv)
 		pfd[0].fd = b.tcp;
 		pfd[1].fd = b.udp;
 		for (i = 0; i < BAD_CONNS; i++)
-			pfd[2 + i].fd = b.conn[i];
+			pfd[2 + i].fd = b.mode == BAD_DEAF ? -1 : b.conn[i];
 		for (i = 0; i < 2 + BAD_CONNS; i++)
 			pfd[i].events = POLLIN;
 		if (poll(pfd, 2 + BAD_CONNS, 5) == -1 && errno != EINTR)

@@ -453,6 +453,43 @@ START_TEST(interactive_pipe_echoes_everything)
 }
 END_TEST
 
+/*
+ * Piped input to a server that never reads: once the socket buffers are
+ * full no send makes progress, and the session must end after -W, not
+ * wait forever for an EOF on stdin it no longer reads.
+ */
+START_TEST(interactive_deaf_server_is_bounded)
+{
+	const char *argv[] = { NULL, "-I", "-W", "0.5", LO, NULL, NULL };
+	static char chunk[65536];
+	struct eptest_server s;
+	struct eptest_proc p;
+	size_t left;
+	pid_t w;
+
+	eptest_badserver_start(&s, "deaf", NULL);
+	argv[0] = eptest_path("echoprobe/echoprobe");
+	argv[5] = s.tcp_port;
+	eptest_spawn(&p, argv);
+	/* A writer streams 64 MiB, far more than socket buffers hold. */
+	if ((w = fork()) == 0) {
+		for (left = 64u << 20; left > 0; left -= sizeof(chunk))
+			if (write(p.in_fd, chunk, sizeof(chunk)) <= 0)
+				_exit(0);
+		_exit(0);
+	}
+	ck_assert_int_gt(w, 0);
+	eptest_track(w);
+	eptest_finish(&p, 10000);
+	(void)eptest_wait(w, 3000);
+	eptest_server_stop(&s);
+	ck_assert_msg(p.status == 1, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_ptr_nonnull(strstr(p.err, "no progress for 500 ms"));
+	ck_assert_int_lt(p.elapsed_ms, 5000);
+}
+END_TEST
+
 START_TEST(interactive_stalled_server_is_bounded)
 {
 	struct eptest_server s;
@@ -781,6 +818,7 @@ echoprobe_suite(void)
 	tcase_add_test(inter, interactive_tty_udp);
 	tcase_add_test(inter, interactive_pipe_echoes_everything);
 	tcase_add_test(inter, interactive_stalled_server_is_bounded);
+	tcase_add_test(inter, interactive_deaf_server_is_bounded);
 	suite_add_tcase(s, inter);
 	tcase_set_timeout(load, 60);
 	tcase_add_test(load, load_tcp_pipelined);
