@@ -47,7 +47,9 @@ static const struct option longopts[] = {
 /* Which load-only options were given, to reject them outside --load. */
 struct seen {
 	const char	*load_only;
+	const char	*probe_only;	/* -i or -q: probes alone use them */
 	bool		 count;
+	bool		 size;
 	bool		 duration;
 	bool		 requests;
 	bool		 pipeline;
@@ -212,13 +214,16 @@ parse_option(struct opts *o, struct seen *sn, int ch, const char *arg)
 		return 0;
 	case 'q':
 		o->quiet = true;
+		sn->probe_only = "-q";
 		return 0;
 	case 'c':
 		sn->count = true;
 		return parse_long(o, "-c", arg, 1, LONG_MAX, &o->count);
 	case 'i':
+		sn->probe_only = "-i";
 		return parse_seconds(o, "-i", arg, 0, 86400, &o->interval_ns);
 	case 's':
+		sn->size = true;
 		if (parse_long(o, "-s", arg, 1, OPTS_SIZE_MAX, &v) == -1)
 			return -1;
 		o->size = (size_t)v;
@@ -288,6 +293,19 @@ check_combination(struct opts *o, const struct seen *sn)
 	if (o->mode == MODE_LOAD && sn->count) {
 		(void)fail(o, "option -c is for probes; use --requests with "
 		    "--load");
+		return;
+	}
+	/* Refused, never silently ignored: an option must do something. */
+	if (o->mode == MODE_INTERACTIVE && (sn->probe_only != NULL ||
+	    sn->count || sn->size)) {
+		(void)fail(o, "option %s cannot be used with -I, which sends "
+		    "what you type", sn->probe_only != NULL ? sn->probe_only :
+		    sn->count ? "-c" : "-s");
+		return;
+	}
+	if (o->mode == MODE_LOAD && sn->probe_only != NULL) {
+		(void)fail(o, "option %s is for probes; --load sends as fast "
+		    "as the server answers", sn->probe_only);
 		return;
 	}
 	if (o->mode == MODE_INTERACTIVE && o->connect_each) {

@@ -150,6 +150,16 @@ START_TEST(opts_errors_say_why)
 		    "option --connections needs --load" },
 		{ { "--load", "-c", "5", "h" },
 		    "option -c is for probes; use --requests with --load" },
+		{ { "--load", "-i", "0.5", "h" }, "option -i is for probes; "
+		    "--load sends as fast as the server answers" },
+		{ { "--load", "-q", "h" }, "option -q is for probes; --load "
+		    "sends as fast as the server answers" },
+		{ { "-I", "-c", "3", "h" }, "option -c cannot be used with "
+		    "-I, which sends what you type" },
+		{ { "-I", "-s", "100", "h" }, "option -s cannot be used with "
+		    "-I, which sends what you type" },
+		{ { "-I", "-q", "h" }, "option -q cannot be used with -I, "
+		    "which sends what you type" },
 		{ { "--load", "-u", "--pipeline", "2", "h" },
 		    "option --pipeline is for TCP; use --window with -u" },
 		{ { "--load", "--window", "2", "h" },
