@@ -391,6 +391,17 @@ udp_reply(struct ping *p, size_t len, uint64_t now)
 		    " (late, counted lost)");
 		return;
 	case SLOT_PENDING:
+		/*
+		 * Past -W it is lost, as udp_expire would have said had it
+		 * run first: the order of two checks must not decide.
+		 */
+		if (now - s->sent_ns >= p->o->timeout_ns) {
+			s->state = SLOT_TIMEDOUT;
+			p->late++;
+			ping_reply_line(p, h.seq, now - s->sent_ns,
+			    " (late, counted lost)");
+			return;
+		}
 		break;
 	}
 	/* The header carried our send time; compare with ours, not it. */
@@ -497,8 +508,11 @@ tcp_connected(struct ping *p, uint64_t now)
 static void
 tcp_events(struct ping *p, short revents, uint64_t now)
 {
+	/* An answer past -W is a timeout, whichever check runs first. */
+	tcp_expire(p, now);
 	if (!p->busy) {
-		tcp_idle_read(p);
+		if (p->fd != -1)
+			tcp_idle_read(p);
 		return;
 	}
 	if (p->connecting) {
