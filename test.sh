@@ -1,7 +1,8 @@
 #!/bin/sh
 # test.sh: install what is missing, then build and run every test: the unit
-# and integration suites in a normal build and again under AddressSanitizer
-# and UndefinedBehaviorSanitizer, then make distcheck.
+# and integration suites (bench/run --quick among them) in a normal build
+# and again under AddressSanitizer and UndefinedBehaviorSanitizer, then make
+# distcheck, then, as root, the package test.
 set -eu
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
