@@ -202,21 +202,23 @@ listen_abandon(struct listener_set *set)
 }
 
 void
-listen_close_unkept(struct listener_set *old, const struct listener_set *cur)
+listen_close_except(struct listener_set *set, const struct listener_set *keep,
+    bool say)
 {
 	size_t i, j;
 	bool kept;
 
-	for (i = 0; i < old->n; i++) {
+	for (i = 0; i < set->n; i++) {
 		kept = false;
-		for (j = 0; j < cur->n; j++)
-			if (cur->l[j].fd == old->l[i].fd)
+		for (j = 0; keep != NULL && j < keep->n; j++)
+			if (keep->l[j].fd == set->l[i].fd)
 				kept = true;
-		if (!kept && old->l[i].fd != -1) {
-			log_notice("closed listener %s", old->l[i].name);
-			(void)close(old->l[i].fd);
+		if (!kept && set->l[i].fd != -1) {
+			if (say)
+				log_notice("closed listener %s", set->l[i].name);
+			(void)close(set->l[i].fd);
 		}
-		old->l[i].fd = -1;
+		set->l[i].fd = -1;
 	}
 }
 

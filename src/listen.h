@@ -32,8 +32,12 @@ int	 listen_open_all(const struct config *, const struct listener_set *,
 	    struct listener_set *);
 void	 listen_set_backlog(struct listener_set *, int);
 void	 listen_abandon(struct listener_set *);
-/* Close the descriptors of `old` that `cur` did not carry over. */
-void	 listen_close_unkept(struct listener_set *, const struct listener_set *);
+/*
+ * Close the descriptors of `set` that `keep` does not share (all of them
+ * if `keep` is NULL), logging each if `say`; `set` holds none after.
+ */
+void	 listen_close_except(struct listener_set *, const struct listener_set *,
+	    bool);
 void	 listen_close_all(struct listener_set *);
 void	 listen_free(struct listener_set *);
 /* Close in this process every listener not of `proto` (after fork). */

@@ -1,5 +1,6 @@
 /* main.c: command line, -t, daemonize, then master_run(). */
 
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "proc.h"
 
 static int	 load_config(const struct cmdline *, struct config **);
+static char	*absolute_path(const char *);
 static void	 note_identity(const struct config *);
 
 /* Print every diagnostic: a config is fixed in one pass, not one per run. */
@@ -33,6 +35,27 @@ load_config(const struct cmdline *cl, struct config **cfp)
 		log_errx("%s: stopped after %d errors", cl->config_path,
 		    d.count);
 	return -1;
+}
+
+/*
+ * The title overwrites argv, and a daemon runs in /: keep an absolute
+ * path, or every reload would look for the file in /.  Symbolic links
+ * stay unresolved, so a reload reads whatever the path names then: an
+ * administrator who points /etc/echod/echod.conf at another file gets it.
+ */
+static char *
+absolute_path(const char *path)
+{
+	char cwd[PATH_MAX], *abs;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	if (asprintf(&abs, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd,
+	    path) == -1)
+		return NULL;
+	return abs;
 }
 
 /*
@@ -62,6 +85,7 @@ main(int argc, char **argv)
 	struct config *cf;
 	int status;
 
+	proc_close_inherited();
 	cmdline_parse(argc, argv, &cl);
 	switch (cl.action) {
 	case CMDLINE_ERROR:
@@ -93,12 +117,8 @@ main(int argc, char **argv)
 	}
 	log_configure(cf->log_facility, cf->log_level);
 	note_identity(cf);
-	/*
-	 * The title overwrites argv, and a daemon runs in /: keep an
-	 * absolute path, or every reload would look for the file in /.
-	 */
-	if ((opts.config_path = realpath(cl.config_path, NULL)) == NULL)
-		fatal("realpath %s", cl.config_path);
+	if ((opts.config_path = absolute_path(cl.config_path)) == NULL)
+		fatal("config path %s", cl.config_path);
 	proc_title_init(argc, argv);
 	opts.foreground = cl.foreground;
 	status = master_run(cf, &opts);

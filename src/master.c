@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@
 #define HEALTHY_MS		10000	/* uptime that forgives past crashes */
 #define INIT_FAILURES_MAX	3	/* then the master gives up */
 #define KILL_GRACE_MS		2000	/* past a deadline, before SIGKILL */
+#define START_TIMEOUT_MS	10000	/* a reload's workers must serve by */
 #define FDS_PER_WORKER		64	/* listeners, epoll, logging, slack */
 
 enum worker_kind { WORKER_TCP, WORKER_UDP };
@@ -37,23 +39,35 @@ enum worker_kind { WORKER_TCP, WORKER_UDP };
 struct worker {
 	pid_t			 pid;		/* 0 while not running */
 	enum worker_kind	 kind;
-	int			 slot;
+	int			 slot;		/* number among its kind */
+	int			 board;		/* its scoreboard slot */
 	uint64_t		 started_ms;
 	uint64_t		 respawn_ms;	/* 0: no respawn pending */
 	int			 crashes;
 	int			 init_failures;
 };
 
-/* The workers started from one configuration. */
+/*
+ * STARTING: forked by a reload, not yet serving; the old generation goes
+ * on until every new worker serves.  SERVING: the current one.
+ * RETIRING: told to stop, reaped as its workers exit.
+ */
+enum gen_state { GEN_STARTING, GEN_SERVING, GEN_RETIRING };
+
+/* The workers started from one configuration, and the listeners it serves. */
 struct generation {
 	int			 id;
+	enum gen_state		 state;
 	struct config		*cf;
+	struct listener_set	 ls;		/* empty once retiring */
 	struct acceptlock	*lock;
-	struct scoreboard	*sb;		/* NULL: one worker or no lock */
+	struct scoreboard	*sb;
 	struct worker		*w;
 	int			 nw;
-	uint64_t		 kill_ms;	/* retiring: SIGKILL after */
-	struct generation	*next;		/* retiring list */
+	int			 ntcp;
+	uint64_t		 deadline_ms;	/* starting: give up; retiring:
+						   SIGKILL; 0: none */
+	struct generation	*next;
 };
 
 enum master_state { MASTER_RUNNING, MASTER_STOPPING, MASTER_DONE };
@@ -63,22 +77,28 @@ struct master {
 	const struct master_opts *opts;
 	bool			 is_root;
 	pid_t			 pid;
-	struct listener_set	 ls;
-	struct generation	*cur;
-	struct generation	*retiring;
+	struct generation	*gens;		/* every generation alive */
+	struct generation	*cur;		/* the serving one */
+	struct generation	*starting;	/* a reload's, until it serves */
 	int			 next_gen;
 	enum master_state	 state;
+	bool			 announced;	/* the first generation served */
+	bool			 want_reload;	/* HUP during a reload */
 	uint64_t		 stop_kill_ms;
 	struct pidfile		 pf;
+	int			 wake[2];	/* workers: "I serve" */
+	int			 ready_fd;	/* daemon: the launcher waits */
 	sigset_t		 waitmask;
 	int			 exit_code;
 };
 
 static struct generation *gen_create(struct master *, struct config *,
-		    const struct listener_set *);
+		    struct listener_set *);
 static void	 gen_free(struct generation *);
 static int	 gen_alive(const struct generation *);
+static bool	 gen_serving(const struct generation *);
 static void	 gen_signal(struct generation *, int);
+static void	 gen_retire(struct master *, struct generation *, int);
 static void	 spawn(struct master *, struct generation *, struct worker *);
 static _Noreturn void spawn_child(struct master *, struct generation *,
 		    struct worker *);
@@ -90,12 +110,18 @@ static void	 master_reap(struct master *);
 static void	 worker_died(struct master *, struct worker *, int);
 static void	 master_respawn_due(struct master *);
 static void	 master_reload(struct master *);
+static void	 reload_failed(struct master *, const char *);
+static void	 reload_abort(struct master *, const char *);
+static void	 reload_commit(struct master *);
+static void	 master_check_ready(struct master *);
+static void	 master_announce(struct master *);
 static void	 master_stop(struct master *, enum stop_how);
 static void	 master_timers(struct master *);
 static void	 gc_retiring(struct master *);
 static struct timespec *master_deadline(struct master *, struct timespec *);
 static void	 raise_nofile(const struct config *);
 static int	 master_start(struct master *, struct config *);
+static void	 master_free(struct master *);
 
 static const char *
 kind_name(enum worker_kind kind)
@@ -103,29 +129,25 @@ kind_name(enum worker_kind kind)
 	return kind == WORKER_TCP ? "tcp" : "udp";
 }
 
-/* The workers `cf` needs over the listeners `ls`; nothing forked yet. */
+/*
+ * The workers `cf` needs over the listeners `ls`, which the generation
+ * takes over; nothing forked yet.
+ */
 static struct generation *
-gen_create(struct master *m, struct config *cf, const struct listener_set *ls)
+gen_create(struct master *m, struct config *cf, struct listener_set *ls)
 {
 	struct generation *g;
-	int i, ntcp;
+	int i;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		log_err("calloc generation");
 		return NULL;
 	}
-	ntcp = listen_count(ls, PROTO_TCP) > 0 ? cf->workers : 0;
-	g->nw = ntcp + (listen_count(ls, PROTO_UDP) > 0 ? 1 : 0);
+	g->ntcp = listen_count(ls, PROTO_TCP) > 0 ? cf->workers : 0;
+	g->nw = g->ntcp + (listen_count(ls, PROTO_UDP) > 0 ? 1 : 0);
 	if ((g->w = calloc(g->nw > 0 ? g->nw : 1, sizeof(*g->w))) == NULL ||
-	    (g->lock = acceptlock_create(cf->accept_lock)) == NULL) {
-		log_errx("cannot set up generation %d", m->next_gen);
-		free(g->w);
-		free(g);
-		return NULL;
-	}
-	/* Without a lock the kernel picks the worker; the scoreboard is moot. */
-	if (ntcp > 1 && cf->accept_lock != ACCEPTLOCK_NONE &&
-	    (g->sb = scoreboard_create(ntcp)) == NULL) {
+	    (g->lock = acceptlock_create(cf->accept_lock)) == NULL ||
+	    (g->sb = scoreboard_create(g->nw > 0 ? g->nw : 1)) == NULL) {
 		log_errx("cannot set up generation %d", m->next_gen);
 		acceptlock_destroy(g->lock);
 		free(g->w);
@@ -133,11 +155,14 @@ gen_create(struct master *m, struct config *cf, const struct listener_set *ls)
 		return NULL;
 	}
 	for (i = 0; i < g->nw; i++) {
-		g->w[i].kind = i < ntcp ? WORKER_TCP : WORKER_UDP;
-		g->w[i].slot = i < ntcp ? i : 0;
+		g->w[i].kind = i < g->ntcp ? WORKER_TCP : WORKER_UDP;
+		g->w[i].slot = i < g->ntcp ? i : 0;
+		g->w[i].board = i;
 	}
 	g->id = m->next_gen++;
 	g->cf = cf;
+	g->ls = *ls;
+	memset(ls, 0, sizeof(*ls));
 	return g;
 }
 
@@ -147,6 +172,7 @@ gen_free(struct generation *g)
 	acceptlock_destroy(g->lock);
 	scoreboard_destroy(g->sb);
 	config_free(g->cf);
+	listen_free(&g->ls);
 	free(g->w);
 	free(g);
 }
@@ -160,6 +186,18 @@ gen_alive(const struct generation *g)
 		if (g->w[i].pid > 0)
 			n++;
 	return n;
+}
+
+/* Every worker runs and has said it serves. */
+static bool
+gen_serving(const struct generation *g)
+{
+	int i;
+
+	for (i = 0; i < g->nw; i++)
+		if (g->w[i].pid <= 0 || !scoreboard_serving(g->sb, g->w[i].board))
+			return false;
+	return true;
 }
 
 static void
@@ -176,39 +214,62 @@ gen_signal(struct generation *g, int signo)
 	}
 }
 
+/* Its listeners are already closed or handed on; its workers drain. */
+static void
+gen_retire(struct master *m, struct generation *g, int signo)
+{
+	uint64_t grace = signo == SIGTERM ?
+	    (uint64_t)g->cf->shutdown_timeout_s * 1000 : 0;
+
+	(void)m;
+	g->state = GEN_RETIRING;
+	g->deadline_ms = proc_now_ms() + grace + KILL_GRACE_MS;
+	listen_free(&g->ls);
+	gen_signal(g, signo);
+}
+
 static _Noreturn void
 spawn_child(struct master *m, struct generation *g, struct worker *w)
 {
 	struct worker_env we;
-	struct generation *r;
+	struct generation *o;
 
 	proc_pidfile_close_child(&m->pf);
-	/* Retiring generations' locks are theirs; the UDP worker needs none. */
-	for (r = m->retiring; r != NULL; r = r->next) {
-		acceptlock_destroy(r->lock);
-		scoreboard_destroy(r->sb);
-		r->lock = NULL;
-		r->sb = NULL;
+	(void)close(m->wake[0]);
+	if (m->ready_fd != -1)
+		(void)close(m->ready_fd);
+	/* Other generations' locks, boards and listeners are not ours. */
+	for (o = m->gens; o != NULL; o = o->next) {
+		if (o == g)
+			continue;
+		acceptlock_destroy(o->lock);
+		scoreboard_destroy(o->sb);
+		o->lock = NULL;
+		o->sb = NULL;
+		listen_close_except(&o->ls, &g->ls, false);
 	}
 	if (w->kind == WORKER_UDP) {
 		acceptlock_destroy(g->lock);
-		scoreboard_destroy(g->sb);
 		g->lock = NULL;
-		g->sb = NULL;
 	}
 	we.cf = g->cf;
-	we.ls = &m->ls;
+	we.ls = &g->ls;
 	we.lock = g->lock;
 	we.sb = g->sb;
+	we.board = w->board;
+	/* Without a lock the kernel picks the worker; sharing is moot. */
+	we.share_bursts = g->ntcp > 1 && g->cf->accept_lock != ACCEPTLOCK_NONE;
 	we.master_pid = m->pid;
+	we.wake_fd = m->wake[1];
 	we.slot = w->slot;
 	we.generation = g->id;
 	we.drop_privileges = m->is_root;
+	we.foreground = m->opts->foreground;
 	if (w->kind == WORKER_TCP) {
-		listen_close_proto(&m->ls, PROTO_TCP);
+		listen_close_proto(&g->ls, PROTO_TCP);
 		worker_tcp_run(&we);
 	}
-	listen_close_proto(&m->ls, PROTO_UDP);
+	listen_close_proto(&g->ls, PROTO_UDP);
 	worker_udp_run(&we);
 }
 
@@ -218,6 +279,7 @@ spawn(struct master *m, struct generation *g, struct worker *w)
 	pid_t pid;
 
 	w->respawn_ms = 0;
+	scoreboard_clear(g->sb, w->board);
 	if ((pid = fork()) == -1) {
 		log_err("fork %s worker", kind_name(w->kind));
 		w->respawn_ms = proc_now_ms() + RESPAWN_MAX_MS;
@@ -232,7 +294,10 @@ spawn(struct master *m, struct generation *g, struct worker *w)
 static void
 describe_status(int status, char *buf, size_t len)
 {
-	if (WIFEXITED(status))
+	if (WIFEXITED(status) && WEXITSTATUS(status) == PROC_EXIT_INIT)
+		(void)snprintf(buf, len, "failed to start (exit status %d)",
+		    PROC_EXIT_INIT);
+	else if (WIFEXITED(status))
 		(void)snprintf(buf, len, "exited with status %d",
 		    WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
@@ -249,7 +314,7 @@ find_worker(struct master *m, pid_t pid, struct generation **gp)
 	struct generation *g;
 	int i;
 
-	for (g = m->cur; g != NULL; g = g == m->cur ? m->retiring : g->next)
+	for (g = m->gens; g != NULL; g = g->next)
 		for (i = 0; i < g->nw; i++)
 			if (g->w[i].pid == pid) {
 				*gp = g;
@@ -263,7 +328,7 @@ master_reap(struct master *m)
 {
 	struct generation *g;
 	struct worker *w;
-	char why[96];
+	char why[96], what[160];
 	pid_t pid;
 	int status;
 
@@ -271,14 +336,18 @@ master_reap(struct master *m)
 		if ((w = find_worker(m, pid, &g)) == NULL)
 			continue;
 		w->pid = 0;
-		if (w->kind == WORKER_TCP && g->sb != NULL)
-			scoreboard_clear(g->sb, w->slot);
-		if (g == m->cur && m->state == MASTER_RUNNING) {
+		scoreboard_clear(g->sb, w->board);
+		if (g->state == GEN_SERVING && m->state == MASTER_RUNNING) {
 			worker_died(m, w, status);
 			continue;
 		}
 		describe_status(status, why, sizeof(why));
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		if (g->state == GEN_STARTING) {
+			(void)snprintf(what, sizeof(what), "%s worker %d of "
+			    "generation %d %s", kind_name(w->kind), w->slot,
+			    g->id, why);
+			reload_abort(m, what);
+		} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			log_info("%s worker %ld of generation %d %s",
 			    kind_name(w->kind), (long)pid, g->id, why);
 		else
@@ -288,12 +357,14 @@ master_reap(struct master *m)
 	if (pid == -1 && errno != ECHILD)
 		log_warn("waitpid");
 	gc_retiring(m);
-	if (m->state == MASTER_STOPPING && m->retiring == NULL &&
-	    (m->cur == NULL || gen_alive(m->cur) == 0))
+	for (g = m->gens; g != NULL; g = g->next)
+		if (gen_alive(g) > 0)
+			return;
+	if (m->state == MASTER_STOPPING)
 		m->state = MASTER_DONE;
 }
 
-/* An unexpected death in the current generation: respawn, with backoff. */
+/* An unexpected death in the serving generation: respawn, with backoff. */
 static void
 worker_died(struct master *m, struct worker *w, int status)
 {
@@ -302,8 +373,6 @@ worker_died(struct master *m, struct worker *w, int status)
 
 	describe_status(status, why, sizeof(why));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == PROC_EXIT_INIT) {
-		(void)snprintf(why, sizeof(why), "failed to start (exit "
-		    "status %d)", PROC_EXIT_INIT);
 		if (++w->init_failures >= INIT_FAILURES_MAX) {
 			log_errx("%s worker %d failed to start %d times in a "
 			    "row (see the errors above); giving up",
@@ -359,13 +428,20 @@ raise_nofile(const struct config *cf)
 		    (unsigned long long)want, cf->max_connections);
 }
 
+/*
+ * Start a generation from the file beside the serving one.  The serving
+ * generation is retired only once every new worker serves
+ * (reload_commit); until then both accept, so no connection is refused,
+ * and if the new one cannot start the old one simply goes on.
+ */
 static void
 master_reload(struct master *m)
 {
 	struct config_diag d;
 	struct listener_set ls;
-	struct generation *g, *old = m->cur;
+	struct generation *g;
 	struct config *cf;
+	char why[96];
 	size_t i;
 	int k;
 
@@ -376,55 +452,128 @@ master_reload(struct master *m)
 	if (cf == NULL) {
 		for (k = 0; k < d.count; k++)
 			log_errx("%s", d.msg[k]);
-		log_errx("reload failed: keeping the configuration of "
-		    "generation %d", old->id);
-		(void)notify_send("READY=1");
+		reload_failed(m, "the configuration has errors");
 		return;
 	}
-	if (strcmp(cf->pidfile, old->cf->pidfile) != 0)
+	if (strcmp(cf->pidfile, m->cur->cf->pidfile) != 0)
 		log_warnx("pidfile: the change to %s takes effect at the "
 		    "next restart", cf->pidfile);
-	if (listen_open_all(cf, &m->ls, &ls) == -1) {
-		log_errx("reload failed: cannot open the new listeners; "
-		    "keeping generation %d", old->id);
+	if (listen_open_all(cf, &m->cur->ls, &ls) == -1) {
 		config_free(cf);
-		(void)notify_send("READY=1");
+		reload_failed(m, "cannot open the new listeners");
 		return;
 	}
 	if ((g = gen_create(m, cf, &ls)) == NULL) {
-		log_errx("reload failed: keeping generation %d", old->id);
 		listen_abandon(&ls);
 		config_free(cf);
-		(void)notify_send("READY=1");
+		reload_failed(m, "cannot set up a new generation");
 		return;
 	}
-	/* Nothing can fail past this point: the new configuration is in. */
-	for (i = 0; i < ls.n; i++)
-		if (!ls.l[i].kept)
-			log_notice("listening on %s", ls.l[i].name);
-	listen_set_backlog(&ls, cf->backlog);
-	/* Removed listeners close before the fork: no worker inherits them. */
-	listen_close_unkept(&m->ls, &ls);
-	listen_free(&m->ls);
-	m->ls = ls;
+	for (i = 0; i < g->ls.n; i++)
+		if (!g->ls.l[i].kept)
+			log_notice("listening on %s", g->ls.l[i].name);
 	raise_nofile(cf);
-	log_configure(cf->log_facility, cf->log_level);
-	/* Retire first: the new workers then know which locks are not theirs. */
-	m->cur = g;
-	old->next = m->retiring;
-	m->retiring = old;
-	for (k = 0; k < g->nw; k++)
+	g->state = GEN_STARTING;
+	g->deadline_ms = proc_now_ms() + START_TIMEOUT_MS;
+	g->next = m->gens;
+	m->gens = g;
+	m->starting = g;
+	for (k = 0; k < g->nw; k++) {
 		spawn(m, g, &g->w[k]);
-	/* Old workers stop accepting only once new ones are there to. */
-	old->kill_ms = proc_now_ms() + (uint64_t)old->cf->shutdown_timeout_s *
-	    1000 + KILL_GRACE_MS;
-	gen_signal(old, SIGTERM);
+		if (g->w[k].pid == 0) {
+			(void)snprintf(why, sizeof(why), "cannot fork %s "
+			    "worker %d: %s", kind_name(g->w[k].kind),
+			    g->w[k].slot, strerror(errno));
+			reload_abort(m, why);
+			return;
+		}
+	}
+	log_info("generation %d starting: %d tcp workers, %s udp worker",
+	    g->id, g->ntcp, g->nw > g->ntcp ? "one" : "no");
+}
+
+static void
+reload_failed(struct master *m, const char *why)
+{
+	char status[256];
+
+	log_errx("reload failed: keeping the configuration of generation %d "
+	    "(%s)", m->cur->id, why);
+	(void)snprintf(status, sizeof(status), "READY=1\nSTATUS=reload "
+	    "failed: %s; serving generation %d", why, m->cur->id);
+	(void)notify_send(status);
+}
+
+/*
+ * The starting generation will not serve: its own listeners close, and
+ * any worker that already accepted drains like a retiring one.
+ */
+static void
+reload_abort(struct master *m, const char *why)
+{
+	struct generation *g = m->starting;
+
+	m->starting = NULL;
+	listen_close_except(&g->ls, &m->cur->ls, true);
+	gen_retire(m, g, SIGTERM);
+	reload_failed(m, why);
+}
+
+static void
+reload_commit(struct master *m)
+{
+	struct generation *old = m->cur, *g = m->starting;
+	char status[128];
+
+	m->starting = NULL;
+	m->cur = g;
+	g->state = GEN_SERVING;
+	g->deadline_ms = 0;
+	listen_set_backlog(&g->ls, g->cf->backlog);
+	/* Removed listeners close now: the new workers never had them. */
+	listen_close_except(&old->ls, &g->ls, true);
+	log_configure(g->cf->log_facility, g->cf->log_level);
+	gen_retire(m, old, SIGTERM);
 	log_notice("reload complete: generation %d, %d tcp workers, accept "
-	    "lock %s; generation %d draining", g->id,
-	    listen_count(&m->ls, PROTO_TCP) > 0 ? cf->workers : 0,
-	    acceptlock_name(cf->accept_lock), old->id);
-	(void)notify_send("READY=1");
-	gc_retiring(m);
+	    "lock %s; generation %d draining", g->id, g->ntcp,
+	    acceptlock_name(g->cf->accept_lock), old->id);
+	(void)snprintf(status, sizeof(status), "READY=1\nSTATUS=serving "
+	    "generation %d", g->id);
+	(void)notify_send(status);
+}
+
+/* Workers write to the pipe once they serve; look at who does. */
+static void
+master_check_ready(struct master *m)
+{
+	char buf[64];
+
+	while (read(m->wake[0], buf, sizeof(buf)) > 0)
+		;
+	if (m->state != MASTER_RUNNING)
+		return;
+	if (m->starting != NULL && gen_serving(m->starting))
+		reload_commit(m);
+	if (!m->announced && gen_serving(m->cur))
+		master_announce(m);
+}
+
+/* The first generation serves: tell the log, systemd and the launcher. */
+static void
+master_announce(struct master *m)
+{
+	struct generation *g = m->cur;
+	char status[128];
+
+	m->announced = true;
+	log_notice("echod %s started: %d tcp workers, %s udp worker, accept "
+	    "lock %s, generation %d", PACKAGE_VERSION, g->ntcp,
+	    g->nw > g->ntcp ? "one" : "no", acceptlock_name(g->cf->accept_lock),
+	    g->id);
+	(void)snprintf(status, sizeof(status), "READY=1\nSTATUS=serving "
+	    "generation %d", g->id);
+	(void)notify_send(status);
+	proc_daemon_ready(&m->ready_fd);
 }
 
 static void
@@ -440,15 +589,20 @@ master_stop(struct master *m, enum stop_how how)
 	if (m->state == MASTER_RUNNING)
 		(void)notify_send("STOPPING=1");
 	m->state = MASTER_STOPPING;
+	m->want_reload = false;
 	/* Stop accepting at once; the workers close their copies too. */
-	listen_close_all(&m->ls);
+	if ((g = m->starting) != NULL) {
+		m->starting = NULL;
+		listen_close_except(&g->ls, &m->cur->ls, false);
+		gen_retire(m, g, signo);
+	}
+	listen_close_except(&m->cur->ls, NULL, false);
 	grace = how == STOP_GRACEFUL ?
 	    (uint64_t)m->cur->cf->shutdown_timeout_s * 1000 : 0;
 	if (m->stop_kill_ms == 0 ||
 	    proc_now_ms() + grace + KILL_GRACE_MS < m->stop_kill_ms)
 		m->stop_kill_ms = proc_now_ms() + grace + KILL_GRACE_MS;
-	gen_signal(m->cur, signo);
-	for (g = m->retiring; g != NULL; g = g->next)
+	for (g = m->gens; g != NULL; g = g->next)
 		gen_signal(g, signo);
 	master_reap(m);
 }
@@ -459,18 +613,25 @@ master_timers(struct master *m)
 {
 	uint64_t now = proc_now_ms();
 	struct generation *g;
+	char why[96];
 
-	for (g = m->retiring; g != NULL; g = g->next)
-		if (now >= g->kill_ms && gen_alive(g) > 0) {
+	for (g = m->gens; g != NULL; g = g->next)
+		if (g->state == GEN_RETIRING && now >= g->deadline_ms &&
+		    gen_alive(g) > 0) {
 			log_warnx("generation %d did not drain in time; "
 			    "killing %d workers", g->id, gen_alive(g));
 			gen_signal(g, SIGKILL);
-			g->kill_ms = UINT64_MAX;
+			g->deadline_ms = UINT64_MAX;
 		}
+	if (m->starting != NULL && now >= m->starting->deadline_ms) {
+		(void)snprintf(why, sizeof(why), "generation %d did not "
+		    "serve within %d s", m->starting->id,
+		    START_TIMEOUT_MS / 1000);
+		reload_abort(m, why);
+	}
 	if (m->state == MASTER_STOPPING && now >= m->stop_kill_ms) {
 		log_warnx("workers did not stop in time; killing them");
-		gen_signal(m->cur, SIGKILL);
-		for (g = m->retiring; g != NULL; g = g->next)
+		for (g = m->gens; g != NULL; g = g->next)
 			gen_signal(g, SIGKILL);
 		m->stop_kill_ms = UINT64_MAX;
 	}
@@ -479,10 +640,10 @@ master_timers(struct master *m)
 static void
 gc_retiring(struct master *m)
 {
-	struct generation **gp = &m->retiring, *g;
+	struct generation **gp = &m->gens, *g;
 
 	while ((g = *gp) != NULL) {
-		if (gen_alive(g) > 0) {
+		if (g->state != GEN_RETIRING || gen_alive(g) > 0) {
 			gp = &g->next;
 			continue;
 		}
@@ -503,9 +664,9 @@ master_deadline(struct master *m, struct timespec *ts)
 		if (m->cur->w[i].respawn_ms != 0 &&
 		    m->cur->w[i].respawn_ms < next)
 			next = m->cur->w[i].respawn_ms;
-	for (g = m->retiring; g != NULL; g = g->next)
-		if (g->kill_ms < next)
-			next = g->kill_ms;
+	for (g = m->gens; g != NULL; g = g->next)
+		if (g->deadline_ms != 0 && g->deadline_ms < next)
+			next = g->deadline_ms;
 	if (m->state == MASTER_STOPPING && m->stop_kill_ms < next)
 		next = m->stop_kill_ms;
 	if (next == UINT64_MAX)
@@ -521,38 +682,60 @@ master_start(struct master *m, struct config *cf)
 {
 	static const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT,
 	    SIGCHLD, 0 };
+	struct listener_set ls;
 	size_t i;
 	int k;
 
 	if (proc_pidfile_open(&m->pf, cf->pidfile) == -1)
 		return -1;
-	if (listen_open_all(cf, NULL, &m->ls) == -1)
+	if (listen_open_all(cf, NULL, &ls) == -1)
 		return -1;
-	for (i = 0; i < m->ls.n; i++)
-		log_notice("listening on %s", m->ls.l[i].name);
+	for (i = 0; i < ls.n; i++)
+		log_notice("listening on %s", ls.l[i].name);
 	raise_nofile(cf);
-	if (!m->opts->foreground) {
-		if (proc_daemonize() == -1)
-			return -1;
-		log_set_stderr(false);
+	if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
+		log_warn("pipe");
+		listen_abandon(&ls);
+		return -1;
 	}
+	if ((m->cur = gen_create(m, cf, &ls)) == NULL) {
+		listen_abandon(&ls);
+		return -1;
+	}
+	m->cur->state = GEN_SERVING;
+	m->gens = m->cur;
+	if (!m->opts->foreground && proc_daemonize(&m->ready_fd) == -1)
+		return -1;
 	m->pid = getpid();
 	if (proc_pidfile_write(&m->pf, m->pid) == -1)
 		return -1;
 	proc_title_set("echod: master");
 	/* Handlers before the first fork: no signal is lost in between. */
 	sig_init(signals, &m->waitmask);
-	if ((m->cur = gen_create(m, cf, &m->ls)) == NULL)
-		return -1;
 	for (k = 0; k < m->cur->nw; k++)
 		spawn(m, m->cur, &m->cur->w[k]);
-	log_notice("echod %s started: %d tcp workers, %s udp worker, accept "
-	    "lock %s, generation %d", PACKAGE_VERSION,
-	    listen_count(&m->ls, PROTO_TCP) > 0 ? cf->workers : 0,
-	    listen_count(&m->ls, PROTO_UDP) > 0 ? "one" : "no",
-	    acceptlock_name(cf->accept_lock), m->cur->id);
-	(void)notify_send("READY=1");
 	return 0;
+}
+
+static void
+master_free(struct master *m)
+{
+	struct generation *g;
+
+	if (m->cur != NULL)
+		listen_close_except(&m->cur->ls, NULL, false);
+	while ((g = m->gens) != NULL) {
+		m->gens = g->next;
+		gen_free(g);
+	}
+	m->cur = NULL;
+	if (m->wake[0] != -1) {
+		(void)close(m->wake[0]);
+		(void)close(m->wake[1]);
+	}
+	if (m->ready_fd != -1)
+		(void)close(m->ready_fd);
+	proc_pidfile_remove(&m->pf);
 }
 
 int
@@ -560,39 +743,47 @@ master_run(struct config *cf, const struct master_opts *opts)
 {
 	struct master m;
 	struct timespec ts;
+	struct pollfd pfd;
 
 	memset(&m, 0, sizeof(m));
 	m.opts = opts;
 	m.is_root = geteuid() == 0;
 	m.pf.fd = -1;
+	m.wake[0] = m.wake[1] = -1;
+	m.ready_fd = -1;
 	m.next_gen = 1;
 	if (master_start(&m, cf) == -1) {
 		if (m.cur == NULL)
 			config_free(cf);
-		listen_close_all(&m.ls);
-		proc_pidfile_remove(&m.pf);
+		master_free(&m);
 		return 1;
 	}
 	for (;;) {
 		if (sig_take(SIGCHLD))
 			master_reap(&m);
 		if (sig_take(SIGHUP) && m.state == MASTER_RUNNING)
-			master_reload(&m);
+			m.want_reload = true;
 		if (sig_take(SIGTERM) | sig_take(SIGINT))
 			master_stop(&m, STOP_GRACEFUL);
 		if (sig_take(SIGQUIT))
 			master_stop(&m, STOP_FAST);
 		if (m.state == MASTER_DONE)
 			break;
+		master_check_ready(&m);
+		/* One reload at a time: a HUP meanwhile runs after it. */
+		if (m.want_reload && m.starting == NULL) {
+			m.want_reload = false;
+			master_reload(&m);
+		}
 		master_timers(&m);
 		master_respawn_due(&m);
-		if (ppoll(NULL, 0, master_deadline(&m, &ts), &m.waitmask) == -1 &&
+		pfd.fd = m.wake[0];
+		pfd.events = POLLIN;
+		if (ppoll(&pfd, 1, master_deadline(&m, &ts), &m.waitmask) == -1 &&
 		    errno != EINTR)
 			fatal("ppoll");
 	}
 	log_notice("echod stopped");
-	proc_pidfile_remove(&m.pf);
-	listen_free(&m.ls);
-	gen_free(m.cur);
+	master_free(&m);
 	return m.exit_code;
 }

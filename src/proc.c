@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -221,13 +222,49 @@ fork_away(void)
 	}
 }
 
-int
-proc_daemonize(void)
+/*
+ * The launching process stays until the daemon says it serves, so a
+ * script that reads the pid file or connects right after `echod` returns
+ * finds the new daemon; it exits 1 if the daemon died first.
+ */
+static _Noreturn void
+wait_ready(int fd)
 {
-	int fd;
+	char c;
+	ssize_t n;
 
-	if (fork_away() == -1)
+	do {
+		n = read(fd, &c, 1);
+	} while (n == -1 && errno == EINTR);
+	if (n == 1 && c == '1')
+		_exit(0);
+	(void)fprintf(stderr, "echod: start-up failed (see the messages "
+	    "above, or syslog)\n");
+	_exit(1);
+}
+
+int
+proc_daemonize(int *ready_fd)
+{
+	int fd, p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("pipe");
 		return -1;
+	}
+	switch (fork()) {
+	case -1:
+		log_warn("fork");
+		(void)close(p[0]);
+		(void)close(p[1]);
+		return -1;
+	case 0:
+		(void)close(p[0]);
+		break;
+	default:
+		(void)close(p[1]);
+		wait_ready(p[0]);
+	}
 	if (setsid() == -1) {
 		log_warn("setsid");
 		return -1;
@@ -246,10 +283,63 @@ proc_daemonize(void)
 	}
 	(void)dup2(fd, STDIN_FILENO);
 	(void)dup2(fd, STDOUT_FILENO);
-	(void)dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		(void)close(fd);
+	/* stderr stays until proc_daemon_ready: start-up errors reach it. */
+	*ready_fd = p[1];
 	return 0;
+}
+
+/* Release the launching process; from now on, syslog only. */
+void
+proc_daemon_ready(int *ready_fd)
+{
+	char c = '1';
+
+	if (*ready_fd == -1)
+		return;
+	if (write(*ready_fd, &c, 1) == -1)
+		log_warn("tell the launching process we serve");
+	(void)close(*ready_fd);
+	*ready_fd = -1;
+	proc_detach_stderr();
+}
+
+void
+proc_detach_stderr(void)
+{
+	int fd;
+
+	log_set_stderr(false);
+	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
+		return;
+	(void)dup2(fd, STDERR_FILENO);
+	(void)close(fd);
+}
+
+/*
+ * Descriptors the launching shell left open (a redirection, a leaked
+ * socket) would live in the master and in every worker.  Nothing above
+ * stderr is ours at start-up.
+ */
+void
+proc_close_inherited(void)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (close_range(STDERR_FILENO + 1, ~0U, 0) == 0)
+		return;
+	/* Kernels before 5.9 lack close_range: list what is open instead. */
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		fd = atoi(de->d_name);
+		if (fd > STDERR_FILENO && fd != dirfd(d))
+			(void)close(fd);
+	}
+	(void)closedir(d);
 }
 
 /*

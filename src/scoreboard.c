@@ -1,4 +1,4 @@
-/* scoreboard.c: what TCP workers publish so the lock can share connections fairly. */
+/* scoreboard.c: what workers publish to the master and to each other. */
 
 #include <sys/mman.h>
 
@@ -11,7 +11,8 @@
 /* Relaxed atomics: a stale reading costs one misjudged hand-off, no more. */
 struct scoreboard_slot {
 	atomic_int		 nconns;
-	atomic_bool		 waiting;	/* in epoll_pwait, listeners armed */
+	atomic_bool		 waiting;	/* in epoll_wait, listeners armed */
+	atomic_bool		 serving;	/* set up, taking clients */
 };
 
 struct scoreboard {
@@ -52,6 +53,21 @@ scoreboard_destroy(struct scoreboard *sb)
 	free(sb);
 }
 
+/* Release: whoever sees the flag also sees what the worker did before. */
+void
+scoreboard_set_serving(struct scoreboard *sb, int slot)
+{
+	atomic_store_explicit(&sb->slot[slot].serving, true,
+	    memory_order_release);
+}
+
+bool
+scoreboard_serving(struct scoreboard *sb, int slot)
+{
+	return atomic_load_explicit(&sb->slot[slot].serving,
+	    memory_order_acquire);
+}
+
 void
 scoreboard_set_conns(struct scoreboard *sb, int slot, int nconns)
 {
@@ -72,6 +88,8 @@ scoreboard_clear(struct scoreboard *sb, int slot)
 {
 	scoreboard_set_conns(sb, slot, 0);
 	scoreboard_set_waiting(sb, slot, false);
+	atomic_store_explicit(&sb->slot[slot].serving, false,
+	    memory_order_relaxed);
 }
 
 /*

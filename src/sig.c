@@ -1,8 +1,12 @@
 /* sig.c: the only code that runs in signal context. */
 
+#include <sys/signalfd.h>
+
+#include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "sig.h"
@@ -65,4 +69,42 @@ bool
 sig_peek(int signo)
 {
 	return pending[signo] != 0;
+}
+
+/*
+ * epoll_pwait runs a pending handler only when the call would block: a
+ * worker whose epoll always has events ready would never see TERM.  A
+ * signalfd is an event like any other, reported on the next turn however
+ * busy the loop is.
+ */
+int
+sig_fd_open(const int *signals)
+{
+	sigset_t set;
+	int i;
+
+	(void)sigemptyset(&set);
+	for (i = 0; signals[i] != 0; i++)
+		(void)sigaddset(&set, signals[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int
+sig_fd_read(int fd)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	do {
+		n = read(fd, &si, sizeof(si));
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN ? 0 : -1;
+	if (n != sizeof(si)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)si.ssi_signo;
 }

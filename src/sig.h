@@ -15,4 +15,14 @@ void	 sig_init(const int *, sigset_t *);
 bool	 sig_take(int);
 bool	 sig_peek(int);
 
+/*
+ * For a worker, whose loop may never block under load: block the given
+ * signals (a 0-terminated list) and return a non-blocking signalfd that
+ * reports them, to watch in the worker's epoll set, or -1 with errno.
+ * sig_fd_read() returns the next pending signal, 0 when none is left, or
+ * -1 on error.
+ */
+int	 sig_fd_open(const int *);
+int	 sig_fd_read(int);
+
 #endif

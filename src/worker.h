@@ -4,7 +4,6 @@
 
 #include <sys/types.h>
 
-#include <signal.h>
 #include <stdbool.h>
 
 #include "acceptlock.h"
@@ -17,20 +16,25 @@ struct worker_env {
 	const struct config	*cf;
 	struct listener_set	*ls;
 	struct acceptlock	*lock;		/* TCP workers only */
-	struct scoreboard	*sb;		/* TCP, lock modes; may be NULL */
+	struct scoreboard	*sb;		/* the generation's */
+	int			 board;		/* our slot in sb */
+	bool			 share_bursts;	/* several TCP workers, a lock */
 	pid_t			 master_pid;
+	int			 wake_fd;	/* tells the master we serve */
 	int			 slot;
 	int			 generation;
 	bool			 drop_privileges;	/* master runs as root */
+	bool			 foreground;	/* else stderr is not ours */
 };
 
 /*
- * Title ("echod: <role>"), signals, privilege drop, parent watch.  Fills
- * the wait mask for the worker's one blocking call; exits PROC_EXIT_INIT
- * on failure.
+ * Title ("echod: <role>"), signals, logging, privilege drop, parent
+ * watch.  Returns the signalfd that reports TERM, INT and QUIT, for the
+ * worker's epoll set; exits PROC_EXIT_INIT on failure.
  */
-void		 worker_init(const struct worker_env *, const char *,
-		    sigset_t *);
+int		 worker_init(const struct worker_env *, const char *);
+/* Once ready for clients: tell the master, which retires the old ones. */
+void		 worker_serving(const struct worker_env *);
 _Noreturn void	 worker_tcp_run(const struct worker_env *);
 _Noreturn void	 worker_udp_run(const struct worker_env *);
 

@@ -27,11 +27,15 @@
 #define SPARE_CONNS_MAX		256
 #define SPARE_BUFS_MAX		64
 #define LISTENER_TAG		(UINT64_C(1) << 63)
+#define SIGNAL_TAG		(UINT64_C(1) << 62)	/* never a pointer */
 
 struct worker_tcp {
 	const struct worker_env	*we;
 	const struct config	*cf;
 	int			 epfd;
+	int			 sigfd;		/* TERM, INT, QUIT */
+	bool			 want_drain;	/* TERM or INT seen */
+	bool			 want_quit;	/* QUIT seen */
 	int			*lfds;		/* TCP listeners */
 	size_t			 nlfds;
 	bool			 listening;	/* listeners in the epoll set */
@@ -52,10 +56,10 @@ struct worker_tcp {
 	struct buf_pool		 pool;
 	struct log_ratelimit	 accept_rl;	/* EMFILE and friends */
 	struct log_ratelimit	 warn_rl;	/* lock and epoll failures */
-	sigset_t		 waitmask;
 };
 
 static void	 tcp_setup(struct worker_tcp *);
+static void	 take_signals(struct worker_tcp *);
 static void	 arm_listeners(struct worker_tcp *, bool);
 static void	 update_accepting(struct worker_tcp *);
 static void	 pause_accepting(struct worker_tcp *, uint64_t);
@@ -79,6 +83,7 @@ static void
 tcp_setup(struct worker_tcp *w)
 {
 	struct listener_set *ls = w->we->ls;
+	struct epoll_event ev;
 	size_t i;
 
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
@@ -89,12 +94,37 @@ tcp_setup(struct worker_tcp *w)
 		log_err("tcp worker: calloc");
 		exit(PROC_EXIT_INIT);
 	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = SIGNAL_TAG;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->sigfd, &ev) == -1) {
+		log_err("tcp worker: epoll_ctl add signalfd");
+		exit(PROC_EXIT_INIT);
+	}
 	for (i = 0; i < ls->n; i++)
 		if (ls->l[i].proto == PROTO_TCP && ls->l[i].fd != -1)
 			w->lfds[w->nlfds++] = ls->l[i].fd;
 	buf_pool_init(&w->pool, SPARE_BUFS_MAX);
 	w->accept_rl.interval_ms = 10000;
 	w->warn_rl.interval_ms = 10000;
+}
+
+static void
+take_signals(struct worker_tcp *w)
+{
+	uint64_t suppressed;
+	int signo;
+
+	while ((signo = sig_fd_read(w->sigfd)) > 0) {
+		if (signo == SIGQUIT)
+			w->want_quit = true;
+		else
+			w->want_drain = true;
+	}
+	if (signo == -1 && log_ratelimit_allow(&w->warn_rl, w->now_ms,
+	    &suppressed))
+		log_warn("tcp worker: read signalfd (%llu more suppressed)",
+		    (unsigned long long)suppressed);
 }
 
 /*
@@ -187,8 +217,8 @@ accept_batch(struct worker_tcp *w, int lfd)
 		 * connection to a sleeping worker with fewer, once; if it
 		 * has not taken it when we are back, we do.
 		 */
-		if (w->we->sb != NULL && !w->deferred && w->nconns > 1 &&
-		    scoreboard_has_idler(w->we->sb, w->we->slot, w->nconns)) {
+		if (w->we->share_bursts && !w->deferred && w->nconns > 1 &&
+		    scoreboard_has_idler(w->we->sb, w->we->board, w->nconns)) {
 			w->deferred = true;
 			pause_accepting(w, LOCK_RETRY_MS);
 			return;
@@ -257,8 +287,7 @@ conn_add(struct worker_tcp *w, int fd)
 	w->newest = c;
 	w->nconns++;
 	w->accepted++;
-	if (w->we->sb != NULL)
-		scoreboard_set_conns(w->we->sb, w->we->slot, w->nconns);
+	scoreboard_set_conns(w->we->sb, w->we->board, w->nconns);
 }
 
 static void
@@ -284,8 +313,7 @@ conn_drop(struct worker_tcp *w, struct conn *c)
 	conn_unlink(w, c);
 	conn_close(c, &w->pool);
 	w->nconns--;
-	if (w->we->sb != NULL)
-		scoreboard_set_conns(w->we->sb, w->we->slot, w->nconns);
+	scoreboard_set_conns(w->we->sb, w->we->board, w->nconns);
 	if (w->nspare < SPARE_CONNS_MAX) {
 		c->next = w->spare;
 		w->spare = c;
@@ -391,7 +419,8 @@ drain_start(struct worker_tcp *w)
 	for (i = 0; i < w->nlfds; i++)
 		(void)close(w->lfds[i]);
 	w->nlfds = 0;
-	log_info("tcp worker: draining %d connections", w->nconns);
+	log_info("tcp worker: draining %d connections (worker %d of "
+	    "generation %d)", w->nconns, w->we->slot, w->we->generation);
 }
 
 static void
@@ -432,8 +461,16 @@ next_timeout(struct worker_tcp *w)
 static _Noreturn void
 tcp_exit(struct worker_tcp *w, const char *why)
 {
-	log_info("tcp worker %d exiting (%s): accepted %llu connections",
-	    w->we->slot, why, (unsigned long long)w->accepted);
+	log_info("tcp worker %d exiting (%s): accepted %llu connections "
+	    "(generation %d)", w->we->slot, why,
+	    (unsigned long long)w->accepted, w->we->generation);
+	/*
+	 * A fast stop owes nothing more: the kernel closes every socket as
+	 * close_all would, and atexit work (a sanitizer's leak scan) must
+	 * not delay the port's release.
+	 */
+	if (w->want_quit)
+		_exit(0);
 	close_all(w);
 	exit(0);
 }
@@ -443,39 +480,42 @@ worker_tcp_run(const struct worker_env *we)
 {
 	struct epoll_event events[MAX_EVENTS];
 	struct worker_tcp w;
+	uint64_t tag;
 	int i, n;
 
 	memset(&w, 0, sizeof(w));
 	w.we = we;
 	w.cf = we->cf;
-	worker_init(we, "tcp worker", &w.waitmask);
+	w.sigfd = worker_init(we, "tcp worker");
 	tcp_setup(&w);
 	w.now_ms = proc_now_ms();
+	update_accepting(&w);
 	log_info("tcp worker %d started (generation %d)", we->slot,
 	    we->generation);
+	worker_serving(we);
 	for (;;) {
-		if (sig_take(SIGQUIT))
+		if (w.want_quit)
 			tcp_exit(&w, "fast shutdown");
-		if (sig_take(SIGTERM) || sig_take(SIGINT))
+		if (w.want_drain)
 			drain_start(&w);
 		if (w.draining && w.nconns == 0)
 			tcp_exit(&w, "drained");
 		if (w.draining && w.now_ms >= w.drain_deadline_ms)
 			tcp_exit(&w, "shutdown timeout");
 		update_accepting(&w);
-		if (we->sb != NULL)
-			scoreboard_set_waiting(we->sb, we->slot, w.listening);
-		n = epoll_pwait(w.epfd, events, MAX_EVENTS, next_timeout(&w),
-		    &w.waitmask);
-		if (we->sb != NULL)
-			scoreboard_set_waiting(we->sb, we->slot, false);
+		scoreboard_set_waiting(we->sb, we->board, w.listening);
+		n = epoll_wait(w.epfd, events, MAX_EVENTS, next_timeout(&w));
+		scoreboard_set_waiting(we->sb, we->board, false);
 		if (n == -1 && errno != EINTR)
-			fatal("tcp worker: epoll_pwait");
+			fatal("tcp worker: epoll_wait");
 		w.now_ms = proc_now_ms();
-		for (i = 0; i < n; i++) {
-			if (events[i].data.u64 & LISTENER_TAG)
-				accept_ready(&w, w.lfds[events[i].data.u64 &
-				    ~LISTENER_TAG]);
+		/* A QUIT seen in this batch ends it: nothing left is owed. */
+		for (i = 0; i < n && !w.want_quit; i++) {
+			tag = events[i].data.u64;
+			if (tag == SIGNAL_TAG)
+				take_signals(&w);
+			else if (tag & LISTENER_TAG)
+				accept_ready(&w, w.lfds[tag & ~LISTENER_TAG]);
 			else
 				conn_event(&w, events[i].data.ptr,
 				    events[i].events);

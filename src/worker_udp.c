@@ -40,6 +40,9 @@ struct worker_udp {
 	const struct worker_env	*we;
 	const struct config	*cf;
 	int			 epfd;
+	int			 sigfd;		/* TERM, INT, QUIT */
+	bool			 want_exit;
+	bool			 want_quit;	/* and leave no atexit work */
 	uint16_t		*own_ports;	/* our UDP ports: never answer */
 	size_t			 nown;
 	uint32_t		 bcast[BCAST_MAX];	/* interface broadcasts */
@@ -53,10 +56,10 @@ struct worker_udp {
 	uint64_t		 dropped_dest;
 	uint64_t		 echoed;
 	uint64_t		 drop_logged_ms;
-	sigset_t		 waitmask;
 };
 
 static void	 udp_setup(struct worker_udp *);
+static void	 take_signals(struct worker_udp *);
 static void	 load_broadcasts(struct worker_udp *);
 static bool	 is_denied(struct worker_udp *, const struct sockaddr *);
 static int	 receive(struct worker_udp *, int);
@@ -90,11 +93,34 @@ udp_setup(struct worker_udp *w)
 			exit(PROC_EXIT_INIT);
 		}
 	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = w->sigfd;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->sigfd, &ev) == -1) {
+		log_err("udp worker: epoll_ctl add signalfd");
+		exit(PROC_EXIT_INIT);
+	}
 	for (i = 0; i < UDP_BATCH; i++) {
 		w->slots[i].iov.iov_base = w->payload + i * UDP_DGRAM_MAX;
 		w->slots[i].iov.iov_len = UDP_DGRAM_MAX;
 	}
 	load_broadcasts(w);
+}
+
+/* Nothing to drain: a datagram in flight is answered or not. */
+static void
+take_signals(struct worker_udp *w)
+{
+	int signo;
+
+	while ((signo = sig_fd_read(w->sigfd)) > 0) {
+		w->want_exit = true;
+		w->want_quit |= signo == SIGQUIT;
+	}
+	if (signo == -1) {
+		log_warn("udp worker: read signalfd");
+		w->want_exit = true;
+	}
 }
 
 /*
@@ -300,29 +326,35 @@ worker_udp_run(const struct worker_env *we)
 	}
 	w->we = we;
 	w->cf = we->cf;
-	worker_init(we, "udp worker", &w->waitmask);
+	w->sigfd = worker_init(we, "udp worker");
 	udp_setup(w);
 	w->drop_logged_ms = proc_now_ms();
 	log_info("udp worker started (generation %d)", we->generation);
-	for (;;) {
-		/* Nothing to drain: a datagram in flight is answered or not. */
-		if (sig_take(SIGQUIT) || sig_take(SIGTERM) || sig_take(SIGINT))
-			break;
-		n = epoll_pwait(w->epfd, events, 16, DROP_LOG_MS, &w->waitmask);
+	worker_serving(we);
+	while (!w->want_exit) {
+		n = epoll_wait(w->epfd, events, 16, DROP_LOG_MS);
 		if (n == -1 && errno != EINTR)
-			fatal("udp worker: epoll_pwait");
+			fatal("udp worker: epoll_wait");
 		/*
 		 * Drain a busy socket in several batches per wake-up, but
-		 * bounded, so one flooded listener cannot starve the others.
+		 * bounded, so one flooded listener cannot starve the others
+		 * nor keep a signal waiting.
 		 */
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n && !w->want_exit; i++) {
+			if (events[i].data.fd == w->sigfd) {
+				take_signals(w);
+				continue;
+			}
 			for (k = 0; k < UDP_BATCHES_PER_WAKE &&
 			    receive(w, events[i].data.fd); k++)
 				;
+		}
 		log_drops(w, proc_now_ms());
 	}
 	log_drops(w, proc_now_ms() + DROP_LOG_MS);
-	log_info("udp worker exiting: echoed %llu datagrams",
-	    (unsigned long long)w->echoed);
+	log_info("udp worker exiting: echoed %llu datagrams (generation %d)",
+	    (unsigned long long)w->echoed, we->generation);
+	if (w->want_quit)
+		_exit(0);	/* as the TCP worker's fast stop */
 	exit(0);
 }

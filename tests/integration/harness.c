@@ -1,5 +1,6 @@
 /* harness.c: run the real echod on loopback, talk to it, clean up. */
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -26,6 +27,7 @@
 
 #include <check.h>
 
+#include "fault.h"
 #include "harness.h"
 
 #ifndef ECHOD_BIN
@@ -43,6 +45,7 @@ static void	 kill_all(struct harness *);
 static void	 remove_files(struct harness *);
 static void	 dump_log(struct harness *);
 static int	 cap_nofile(long);
+static int	 fault_env(struct harness *);
 static char	*read_file(const char *, size_t *);
 static void	 parse_ports(struct harness *, const char *);
 static const char *stat_fields(pid_t, char *, size_t);
@@ -221,7 +224,8 @@ harness_launch(struct harness *h)
 		    dup2(nul, STDIN_FILENO) == -1 ||
 		    dup2(fd, STDOUT_FILENO) == -1 ||
 		    dup2(fd, STDERR_FILENO) == -1 ||
-		    (h->nofile > 0 && cap_nofile(h->nofile) == -1))
+		    (h->nofile > 0 && cap_nofile(h->nofile) == -1) ||
+		    (h->fault != NULL && fault_env(h) == -1))
 			_exit(126);
 		execl(ECHOD_BIN, "echod", "-f", "-c", h->conf, (char *)NULL);
 		_exit(127);
@@ -230,6 +234,57 @@ harness_launch(struct harness *h)
 	h->pid = pid;
 	h->mark = 0;
 	guard_tell(h, "P", (long)pid);
+}
+
+/*
+ * The shim is not built with the sanitizers: under ASan, whose runtime
+ * insists on coming first, tell it that a preloaded library is meant.
+ */
+static int
+fault_env(struct harness *h)
+{
+	if (setenv("LD_PRELOAD", FAULT_SHIM, 1) == -1 ||
+	    setenv("ECHOD_FAULT_FILE", h->fault_file, 1) == -1 ||
+	    setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1) == -1)
+		return -1;
+	return 0;
+}
+
+void
+harness_fault_init(struct harness *h)
+{
+	struct fault_ctl ctl;
+	void *p;
+	int fd;
+
+	(void)snprintf(h->fault_file, sizeof(h->fault_file), "%s/faults",
+	    h->dir);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.magic = FAULT_MAGIC;
+	ck_assert_int_ne(fd = open(h->fault_file, O_RDWR | O_CREAT |
+	    O_CLOEXEC, 0600), -1);
+	ck_assert_int_eq(write(fd, &ctl, sizeof(ctl)), sizeof(ctl));
+	p = mmap(NULL, sizeof(ctl), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	(void)close(fd);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	h->fault = p;
+}
+
+/* Let `skip` calls through, then fail `count` (-1: all) with `err`. */
+void
+harness_fault_arm(struct harness *h, int call, int err, int skip, int count)
+{
+	struct fault_rule *r = &h->fault->rule[call];
+
+	__atomic_store_n(&r->skip, skip, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->count, count, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->err, err, __ATOMIC_RELEASE);
+}
+
+void
+harness_fault_disarm(struct harness *h, int call)
+{
+	__atomic_store_n(&h->fault->rule[call].err, 0, __ATOMIC_RELEASE);
 }
 
 /*
@@ -483,6 +538,8 @@ remove_files(struct harness *h)
 	(void)unlink(h->conf);
 	(void)unlink(h->log);
 	(void)unlink(h->pidfile);
+	if (h->fault_file[0] != '\0')
+		(void)unlink(h->fault_file);
 	(void)rmdir(h->dir);
 }
 

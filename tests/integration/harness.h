@@ -37,12 +37,20 @@ struct harness {
 	long		 nofile;	/* >0: echod's RLIMIT_NOFILE, unraisable */
 	pid_t		 guard_pid;	/* cleans up if the test dies */
 	int		 guard_fd;
+	struct fault_ctl *fault;	/* non-NULL: echod runs with the shim */
+	char		 fault_file[96];
 };
+
+struct fault_ctl;
 
 /* Set-up and teardown.  Failures are Check assertions. */
 void		 harness_init(struct harness *);
 void		 harness_write_config(struct harness *, unsigned, const char *);
 void		 harness_launch(struct harness *);
+/* Before harness_launch: run echod with the fault shim (tests/fault). */
+void		 harness_fault_init(struct harness *);
+void		 harness_fault_arm(struct harness *, int, int, int, int);
+void		 harness_fault_disarm(struct harness *, int);
 void		 harness_wait_ready(struct harness *);
 void		 harness_start(struct harness *, unsigned, const char *);
 void		 harness_signal(struct harness *, int);

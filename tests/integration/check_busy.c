@@ -1,0 +1,234 @@
+/* check_busy.c: signals reach workers that always have work (issue: busy loops). */
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "harness.h"
+#include "loadgen.h"
+
+#define TRIES		20
+#define LIMIT_MS	100	/* the promise: a signal acts within this */
+#define BUSY_MS		10000
+
+/*
+ * A saturating mix: streams that always have bytes in flight, fifty
+ * request/response connections and a UDP flood.  epoll always has events
+ * ready for such a worker, so it never blocks: a signal it only sees when
+ * it would block is never seen.
+ */
+static const struct loadgen_spec saturate = { 0, 0, 4, 50, true, 0, 0 };
+
+static void	 start_busy(struct harness *, struct loadgen *, const char *);
+static void	 stop_busy(struct harness *, struct loadgen *);
+static void	 record(uint64_t *, int, uint64_t);
+static int	 cmp_u64(const void *, const void *);
+static void	 assert_p99(uint64_t *, int, const char *);
+
+static void
+start_busy(struct harness *h, struct loadgen *lg, const char *conf)
+{
+	struct loadgen_spec spec = saturate;
+
+	harness_start(h, H_TCP4 | H_UDP4, conf);
+	spec.tcp_port = h->tcp4;
+	spec.udp_port = h->udp4;
+	loadgen_start(lg, &spec);
+	ck_assert_msg(loadgen_wait_busy(lg, BUSY_MS),
+	    "the load never got going");
+}
+
+static void
+stop_busy(struct harness *h, struct loadgen *lg)
+{
+	loadgen_stop(lg);
+	if (h->pid > 0)
+		(void)kill(h->pid, SIGQUIT);
+	(void)harness_wait_exit(h, 10000);
+	harness_finish(h);
+}
+
+static void
+record(uint64_t *ms, int i, uint64_t t0)
+{
+	ms[i] = harness_now_ms() - t0;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The 99th percentile by nearest rank: of 20 samples, the largest. */
+static void
+assert_p99(uint64_t *ms, int n, const char *what)
+{
+	char all[256];
+	size_t len = 0;
+	int i, rank = (99 * n + 99) / 100 - 1;
+
+	qsort(ms, n, sizeof(*ms), cmp_u64);
+	for (i = 0; i < n && len < sizeof(all) - 8; i++)
+		len += snprintf(all + len, sizeof(all) - len, " %llu",
+		    (unsigned long long)ms[i]);
+	(void)printf("%s: p50 %llu ms, p99 %llu ms; all:%s\n", what,
+	    (unsigned long long)ms[n / 2], (unsigned long long)ms[rank], all);
+	ck_assert_msg(ms[rank] <= LIMIT_MS, "%s: p99 %llu ms > %d ms; all "
+	    "(ms):%s", what, (unsigned long long)ms[rank], LIMIT_MS, all);
+}
+
+/* TERM straight to a saturated TCP and UDP worker: both act on it. */
+START_TEST(busy_workers_act_on_term)
+{
+	uint64_t ms[TRIES], t0;
+	struct harness h;
+	struct loadgen lg;
+	pid_t tcp, udp;
+	int i;
+
+	for (i = 0; i < TRIES; i++) {
+		start_busy(&h, &lg, "workers = 1;");
+		ck_assert_int_eq(harness_workers(&h, "tcp", &tcp, 1), 1);
+		ck_assert_int_eq(harness_workers(&h, "udp", &udp, 1), 1);
+		harness_mark(&h);
+		t0 = harness_now_ms();
+		ck_assert_int_eq(kill(tcp, SIGTERM), 0);
+		ck_assert_int_eq(kill(udp, SIGTERM), 0);
+		ck_assert(harness_wait_log(&h, "tcp worker: draining", 5000));
+		ck_assert(harness_wait_log(&h, "udp worker exiting", 5000));
+		record(ms, i, t0);
+		stop_busy(&h, &lg);
+	}
+	assert_p99(ms, TRIES, "TERM to busy workers");
+}
+END_TEST
+
+/* QUIT straight to saturated workers: both are gone. */
+START_TEST(busy_workers_act_on_quit)
+{
+	uint64_t ms[TRIES], t0;
+	struct harness h;
+	struct loadgen lg;
+	pid_t tcp, udp;
+	int i;
+
+	for (i = 0; i < TRIES; i++) {
+		start_busy(&h, &lg, "workers = 1;");
+		ck_assert_int_eq(harness_workers(&h, "tcp", &tcp, 1), 1);
+		ck_assert_int_eq(harness_workers(&h, "udp", &udp, 1), 1);
+		t0 = harness_now_ms();
+		ck_assert_int_eq(kill(tcp, SIGQUIT), 0);
+		ck_assert_int_eq(kill(udp, SIGQUIT), 0);
+		ck_assert(harness_wait_gone(tcp, 5000));
+		ck_assert(harness_wait_gone(udp, 5000));
+		record(ms, i, t0);
+		stop_busy(&h, &lg);
+	}
+	assert_p99(ms, TRIES, "QUIT to busy workers");
+}
+END_TEST
+
+/*
+ * HUP to the master while its workers are saturated: the new generation
+ * starts, and once it serves the old one's workers stop accepting (TCP)
+ * or exit (UDP).  The promise is timed from the master's "reload
+ * complete", when it signals them; from the HUP, the new generation's
+ * start is included too, and bounded more loosely (forking and setting up
+ * workers on a loaded machine is the scheduler's business).
+ */
+START_TEST(busy_generation_retires_on_hup)
+{
+	uint64_t ms[TRIES], total[TRIES], t0, t1;
+	struct harness h;
+	struct loadgen lg;
+	char tcp[64], udp[64], gone[64];
+	int i, gen;
+
+	start_busy(&h, &lg, "workers = 1;\nshutdown_timeout = 0;");
+	for (i = 0; i < TRIES; i++) {
+		gen = i + 1;
+		(void)snprintf(tcp, sizeof(tcp), "(worker 0 of generation %d)",
+		    gen);
+		(void)snprintf(udp, sizeof(udp), "datagrams (generation %d)",
+		    gen);
+		(void)snprintf(gone, sizeof(gone), "generation %d has exited",
+		    gen);
+		harness_mark(&h);
+		t0 = harness_now_ms();
+		harness_signal(&h, SIGHUP);
+		ck_assert(harness_wait_log(&h, "reload complete", 5000));
+		t1 = harness_now_ms();
+		ck_assert(harness_wait_log(&h, tcp, 5000));
+		ck_assert(harness_wait_log(&h, udp, 5000));
+		record(ms, i, t1);
+		record(total, i, t0);
+		ck_assert(harness_wait_log(&h, gone, 5000));
+		/* The clients reconnect to the new generation: busy again. */
+		ck_assert(loadgen_wait_busy(&lg, BUSY_MS));
+	}
+	stop_busy(&h, &lg);
+	assert_p99(ms, TRIES, "HUP with busy workers, from reload complete");
+	qsort(total, TRIES, sizeof(*total), cmp_u64);
+	(void)printf("HUP with busy workers, from the HUP: p50 %llu ms, max "
+	    "%llu ms\n", (unsigned long long)total[TRIES / 2],
+	    (unsigned long long)total[TRIES - 1]);
+	ck_assert_uint_le(total[TRIES - 1], 2000);
+}
+END_TEST
+
+/* The master dies by SIGKILL: no busy worker outlives it and keeps a port. */
+START_TEST(busy_workers_exit_when_master_is_killed)
+{
+	uint64_t ms[5], t0;
+	struct harness h;
+	struct loadgen lg;
+	pid_t pids[8];
+	int i, k, n;
+
+	for (i = 0; i < 5; i++) {
+		start_busy(&h, &lg, "workers = 2;");
+		n = harness_workers(&h, NULL, pids, 8);
+		ck_assert_int_eq(n, 3);
+		t0 = harness_now_ms();
+		ck_assert_int_eq(kill(h.pid, SIGKILL), 0);
+		for (k = 0; k < n; k++)
+			ck_assert_msg(harness_wait_gone(pids[k], 5000),
+			    "worker %ld outlived its master", (long)pids[k]);
+		record(ms, i, t0);
+		ck_assert_int_ne(harness_wait_exit(&h, 5000), -1);
+		stop_busy(&h, &lg);
+	}
+	assert_p99(ms, 5, "workers after the master's SIGKILL");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("busy");
+	TCase *tc = tcase_create("busy");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, busy_workers_act_on_term);
+	tcase_add_test(tc, busy_workers_act_on_quit);
+	tcase_add_test(tc, busy_generation_retires_on_hup);
+	tcase_add_test(tc, busy_workers_exit_when_master_is_killed);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
