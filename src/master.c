@@ -19,6 +19,7 @@
 #include "log.h"
 #include "master.h"
 #include "notify.h"
+#include "pidfile.h"
 #include "proc.h"
 #include "scoreboard.h"
 #include "sig.h"
@@ -182,7 +183,7 @@ spawn_child(struct master *m, struct generation *g, struct worker *w)
 	struct worker_env we;
 	struct generation *r;
 
-	proc_pidfile_close_child(&m->pf);
+	pidfile_close_child(&m->pf);
 	/* Retiring generations' locks are theirs; the UDP worker needs none. */
 	for (r = m->retiring; r != NULL; r = r->next) {
 		acceptlock_destroy(r->lock);
@@ -524,7 +525,7 @@ master_start(struct master *m, struct config *cf)
 	size_t i;
 	int k;
 
-	if (proc_pidfile_open(&m->pf, cf->pidfile) == -1)
+	if (pidfile_open(&m->pf, cf->pidfile) == -1)
 		return -1;
 	if (listen_open_all(cf, NULL, &m->ls) == -1)
 		return -1;
@@ -537,7 +538,7 @@ master_start(struct master *m, struct config *cf)
 		log_set_stderr(false);
 	}
 	m->pid = getpid();
-	if (proc_pidfile_write(&m->pf, m->pid) == -1)
+	if (pidfile_write(&m->pf, m->pid) == -1)
 		return -1;
 	proc_title_set("echod: master");
 	/* Handlers before the first fork: no signal is lost in between. */
@@ -570,7 +571,7 @@ master_run(struct config *cf, const struct master_opts *opts)
 		if (m.cur == NULL)
 			config_free(cf);
 		listen_close_all(&m.ls);
-		proc_pidfile_remove(&m.pf);
+		pidfile_remove(&m.pf);
 		return 1;
 	}
 	for (;;) {
@@ -591,7 +592,7 @@ master_run(struct config *cf, const struct master_opts *opts)
 			fatal("ppoll");
 	}
 	log_notice("echod stopped");
-	proc_pidfile_remove(&m.pf);
+	pidfile_remove(&m.pf);
 	listen_free(&m.ls);
 	gen_free(m.cur);
 	return m.exit_code;
