@@ -20,6 +20,7 @@
 #include "log.h"
 #include "master.h"
 #include "notify.h"
+#include "pidfile.h"
 #include "proc.h"
 #include "scoreboard.h"
 #include "sig.h"
@@ -234,7 +235,7 @@ spawn_child(struct master *m, struct generation *g, struct worker *w)
 	struct worker_env we;
 	struct generation *o;
 
-	proc_pidfile_close_child(&m->pf);
+	pidfile_close_child(&m->pf);
 	(void)close(m->wake[0]);
 	if (m->ready_fd != -1)
 		(void)close(m->ready_fd);
@@ -686,7 +687,7 @@ master_start(struct master *m, struct config *cf)
 	size_t i;
 	int k;
 
-	if (proc_pidfile_open(&m->pf, cf->pidfile) == -1)
+	if (pidfile_open(&m->pf, cf->pidfile) == -1)
 		return -1;
 	if (listen_open_all(cf, NULL, &ls) == -1)
 		return -1;
@@ -707,7 +708,7 @@ master_start(struct master *m, struct config *cf)
 	if (!m->opts->foreground && proc_daemonize(&m->ready_fd) == -1)
 		return -1;
 	m->pid = getpid();
-	if (proc_pidfile_write(&m->pf, m->pid) == -1)
+	if (pidfile_write(&m->pf, m->pid) == -1)
 		return -1;
 	proc_title_set("echod: master");
 	/* Handlers before the first fork: no signal is lost in between. */
@@ -735,7 +736,7 @@ master_free(struct master *m)
 	}
 	if (m->ready_fd != -1)
 		(void)close(m->ready_fd);
-	proc_pidfile_remove(&m->pf);
+	pidfile_remove(&m->pf);
 }
 
 int

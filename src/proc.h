@@ -1,4 +1,4 @@
-/* proc.h: process plumbing: title, pidfile, privilege drop, daemonize, parent death. */
+/* proc.h: process plumbing: title, privilege drop, daemonize, parent death. */
 #ifndef ECHOD_PROC_H
 #define ECHOD_PROC_H
 
@@ -10,17 +10,8 @@
 /* A worker that cannot initialise exits with this, so the master backs off. */
 #define PROC_EXIT_INIT	3
 
-struct pidfile {
-	int		 fd;
-	char		*path;
-};
-
 void		 proc_title_init(int, char **);
 void		 proc_title_set(const char *);
-int		 proc_pidfile_open(struct pidfile *, const char *);
-int		 proc_pidfile_write(struct pidfile *, pid_t);
-void		 proc_pidfile_remove(struct pidfile *);
-void		 proc_pidfile_close_child(struct pidfile *);
 int		 proc_drop_privileges(uid_t, gid_t, const char *);
 int		 proc_drop_capabilities(void);
 int		 proc_daemonize(int *);

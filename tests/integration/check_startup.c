@@ -1,9 +1,11 @@
 /* check_startup.c: start-up refusals; workers that cannot start. */
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,51 @@ START_TEST(startup_second_instance_is_refused)
 	(void)close(fd);
 	ck_assert_int_eq(access(h.pidfile, F_OK), 0);
 	harness_stop(&h);
+}
+END_TEST
+
+/*
+ * Issue 9: the account that owns the pid file's directory (echod, under
+ * the unit) links the pid file to a file of root's; the next start as
+ * root overwrote it with a pid.  echod must refuse to start and leave the
+ * file as it was, contents and modification time.
+ */
+START_TEST(startup_refuses_symlinked_pidfile)
+{
+	const char *args[] = { "-f", "-c", NULL, NULL };
+	struct timespec old[2] = { { 978307200, 0 }, { 978307200, 0 } };
+	char target[128], out[4096], want[256], got[64];
+	struct harness h;
+	struct stat sb;
+	ssize_t n;
+	int fd, rc;
+
+	harness_init(&h);
+	harness_write_config(&h, H_TCP4, "workers = 1;");
+	(void)snprintf(target, sizeof(target), "%s/secret", h.dir);
+	ck_assert_int_ge(fd = open(target, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0600), 0);
+	ck_assert_int_eq(write(fd, "root:secret\n", 12), 12);
+	ck_assert_int_eq(futimens(fd, old), 0);
+	(void)close(fd);
+	ck_assert_int_eq(symlink(target, h.pidfile), 0);
+	args[2] = h.conf;
+	rc = harness_run(args, out, sizeof(out), 5000);
+	ck_assert_int_ge(fd = open(target, O_RDONLY | O_CLOEXEC), 0);
+	ck_assert_int_eq(n = read(fd, got, sizeof(got) - 1), 12);
+	got[n] = '\0';
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	(void)close(fd);
+	ck_assert_str_eq(got, "root:secret\n");
+	ck_assert_int_eq(sb.st_mtim.tv_sec, old[1].tv_sec);
+	ck_assert_int_eq(sb.st_mode & 07777, 0600);
+	ck_assert_int_eq(rc, 1);
+	(void)snprintf(want, sizeof(want), "echod: pid file %s is a symbolic "
+	    "link: refusing to follow it (remove it)\n", h.pidfile);
+	ck_assert_msg(strstr(out, want) != NULL, "output: %s", out);
+	ck_assert_ptr_null(strstr(out, "listening on"));
+	ck_assert_int_eq(unlink(target), 0);
+	harness_finish(&h);
 }
 END_TEST
 
@@ -185,6 +232,7 @@ main(void)
 
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, startup_second_instance_is_refused);
+	tcase_add_test(tc, startup_refuses_symlinked_pidfile);
 	tcase_add_test(tc, startup_fails_cleanly_on_port_in_use);
 	tcase_add_test(tc, startup_gives_up_when_workers_cannot_start);
 	tcase_add_test(tc, startup_daemonizes_without_foreground);
