@@ -62,6 +62,8 @@ static int	 deny_range(struct loader *, const config_setting_t *,
 static void	 load_log(struct loader *, const config_setting_t *);
 static void	 resolve_ids(struct loader *, const config_setting_t *);
 static void	 set_defaults(struct config *);
+static bool	 dup_key(const config_t *, const char *, const char *, char *,
+		    size_t);
 static struct config *load(config_t *, int, const char *, const char *, int,
 		    struct config_diag *);
 
@@ -531,6 +533,28 @@ set_defaults(struct config *cf)
 	}
 }
 
+/*
+ * The key set twice, read from the file libconfig stopped in: the text
+ * itself, or an included file, named as written and opened the same way.
+ */
+static bool
+dup_key(const config_t *lc, const char *name, const char *text, char *key,
+    size_t len)
+{
+	const char *file = config_error_file(lc);
+	char *inc;
+	bool found;
+
+	if (file == NULL || strcmp(file, name) == 0)
+		return text != NULL && config_scan_line_key(text,
+		    config_error_line(lc), key, len);
+	if ((inc = config_scan_read(config_get_include_dir(lc), file)) == NULL)
+		return false;
+	found = config_scan_line_key(inc, config_error_line(lc), key, len);
+	free(inc);
+	return found;
+}
+
 /* text is what libconfig parsed, if ok; config_scan.c reads it again. */
 static struct config *
 load(config_t *lc, int ok, const char *name, const char *text, int flags,
@@ -548,9 +572,8 @@ load(config_t *lc, int ok, const char *name, const char *text, int flags,
 			(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN,
 			    "%s: cannot read: %s", l.name, strerror(errno));
 		else if (strcmp(config_error_text(lc),
-		    "duplicate setting name") == 0 && text != NULL &&
-		    config_scan_line_key(text, config_error_line(lc), key,
-		    sizeof(key)))
+		    "duplicate setting name") == 0 &&
+		    dup_key(lc, name, text, key, sizeof(key)))
 			(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN,
 			    "%s:%d: %s: duplicate setting (each key may appear "
 			    "once per group)", l.name, config_error_line(lc),

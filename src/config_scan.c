@@ -530,6 +530,17 @@ config_scan_line_key(const char *text, int line, char *key, size_t len)
 		if (*p == '\n')
 			line--;
 	for (; *p != '\0' && *p != '\n'; p++) {
+		if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+			break;		/* "# a = 1" sets nothing */
+		if (p[0] == '/' && p[1] == '*') {
+			for (q = p + 2; *q != '\0' && *q != '\n' &&
+			    !(q[0] == '*' && q[1] == '/'); q++)
+				;
+			if (*q != '*')
+				break;
+			p = q + 1;
+			continue;
+		}
 		if (*p == '"') {	/* "a=b" in a value names no key */
 			for (p++; *p != '\0' && *p != '"' && *p != '\n'; p++)
 				if (*p == '\\' && p[1] != '\0')

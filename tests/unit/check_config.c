@@ -285,6 +285,28 @@ START_TEST(config_rejects_wrapped_integer_in_included_file)
 }
 END_TEST
 
+/* libconfig stops in inc.conf: the key is on that file's line. */
+START_TEST(config_names_duplicate_key_in_included_file)
+{
+	const char *files[] = {
+		"echod.conf", "workers = 2;\n@include \"inc.conf\"\n",
+		"inc.conf", "# more\nworkers = 3;\n",
+		NULL };
+	char dir[] = "/tmp/check_config.XXXXXX", path[256];
+	struct config_diag d;
+	struct config *cf;
+
+	write_files(dir, files);
+	(void)snprintf(path, sizeof(path), "%s/echod.conf", dir);
+	cf = config_load(path, 0, &d);
+	remove_files(dir, files);
+	ck_assert_ptr_null(cf);
+	ck_assert_int_eq(d.count, 1);
+	ck_assert_str_eq(d.msg[0], "inc.conf:2: workers: duplicate setting "
+	    "(each key may appear once per group)");
+}
+END_TEST
+
 START_TEST(config_reports_every_error_in_one_pass)
 {
 	struct config_diag d;
@@ -397,6 +419,7 @@ config_suite(void)
 	    sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, config_ignores_big_numbers_that_are_not_ints);
 	tcase_add_test(tc, config_rejects_wrapped_integer_in_included_file);
+	tcase_add_test(tc, config_names_duplicate_key_in_included_file);
 	tcase_add_test(tc, config_reports_every_error_in_one_pass);
 	tcase_add_test(tc, config_names_missing_file);
 	tcase_add_test(tc, config_resolves_existing_accounts);
