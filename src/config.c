@@ -19,6 +19,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "config_scan.h"
 #include "log.h"
 
 #define DEFAULT_DENY_PORTS	"0-1023", "2049"
@@ -41,8 +42,6 @@ static const char *listen_keys[] = { "protocol", "address", "port", NULL };
 
 static void	 diag(struct loader *, const config_setting_t *, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
-static void	 diag_line(struct loader *, unsigned, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static int	 edit_distance(const char *, const char *);
 static void	 check_keys(struct loader *, const config_setting_t *,
 		    const char *, const char **);
@@ -63,8 +62,8 @@ static int	 deny_range(struct loader *, const config_setting_t *,
 static void	 load_log(struct loader *, const config_setting_t *);
 static void	 resolve_ids(struct loader *, const config_setting_t *);
 static void	 set_defaults(struct config *);
-static void	 check_int_literals(struct loader *, const char *);
-static bool	 line_key(const char *, int, char *, size_t);
+static bool	 dup_key(const config_t *, const char *, const char *, char *,
+		    size_t);
 static struct config *load(config_t *, int, const char *, const char *, int,
 		    struct config_diag *);
 
@@ -93,26 +92,6 @@ diag(struct loader *l, const config_setting_t *s, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	(void)vsnprintf(p + n, left - n, fmt, ap);
-	va_end(ap);
-}
-
-/* A diagnostic for a line of the main file, where no setting is known. */
-static void
-diag_line(struct loader *l, unsigned line, const char *fmt, ...)
-{
-	struct config_diag *d = l->diag;
-	char *p;
-	int n;
-	va_list ap;
-
-	if (d->count >= CONFIG_DIAG_MAX)
-		return;
-	p = d->msg[d->count++];
-	n = snprintf(p, CONFIG_DIAG_LEN, "%s:%u: ", l->name, line);
-	if (n < 0 || n >= CONFIG_DIAG_LEN)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(p + n, CONFIG_DIAG_LEN - n, fmt, ap);
 	va_end(ap);
 }
 
@@ -555,117 +534,28 @@ set_defaults(struct config *cf)
 }
 
 /*
- * libconfig 1.5 reads an integer literal without an L suffix into an int
- * and silently wraps what does not fit: "port = 4294967303;" would pass
- * as port 7.  Find such literals in the text (outside strings and
- * comments) so they are rejected instead.  Files named by @include are
- * not scanned.
- */
-static void
-check_int_literals(struct loader *l, const char *text)
-{
-	unsigned long long v;
-	const char *p = text, *start;
-	char *end;
-	unsigned line = 1;
-	bool neg;
-
-	while (*p != '\0') {
-		if (*p == '\n') {
-			line++;
-			p++;
-		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-			while (*p != '\0' && *p != '\n')
-				p++;
-		} else if (p[0] == '/' && p[1] == '*') {
-			for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/');
-			    p++)
-				line += *p == '\n';
-			p += *p != '\0' ? 2 : 0;
-		} else if (*p == '"') {
-			for (p++; *p != '\0' && *p != '"'; p++)
-				if (*p == '\\' && p[1] != '\0')
-					p++;
-			p += *p == '"';
-		} else if (isalpha((unsigned char)*p) || *p == '_' ||
-		    *p == '@') {
-			while (isalnum((unsigned char)*p) || *p == '_' ||
-			    *p == '-' || *p == '*' || *p == '@')
-				p++;
-		} else if (isdigit((unsigned char)*p) || ((*p == '-' ||
-		    *p == '+') && isdigit((unsigned char)p[1]))) {
-			start = p;
-			neg = *p == '-';
-			p += *p == '-' || *p == '+';
-			errno = 0;
-			v = strtoull(p, &end, 0);
-			p = end;
-			if (*p == '.' || *p == 'e' || *p == 'E') {
-				while (isalnum((unsigned char)*p) || *p == '.' ||
-				    ((*p == '-' || *p == '+') &&
-				    (p[-1] == 'e' || p[-1] == 'E')))
-					p++;	/* a float: not ours */
-				continue;
-			}
-			if (*p == 'L') {
-				p += p[1] == 'L' ? 2 : 1;
-				continue;
-			}
-			if (errno == ERANGE || v > (neg ? 2147483648ULL :
-			    2147483647ULL))
-				diag_line(l, line, "%.*s: integer out of range "
-				    "(-2147483648..2147483647; libconfig would "
-				    "silently wrap it)", (int)(p - start), start);
-		} else
-			p++;
-	}
-}
-
-/*
- * The last name set on line `line` of `text`: libconfig reports a
- * duplicate key by line only, and "duplicate setting name" alone does
- * not say which key to remove.
+ * The key set twice, read from the file libconfig stopped in: the text
+ * itself, or an included file, named as written and opened the same way.
  */
 static bool
-line_key(const char *text, int line, char *key, size_t len)
+dup_key(const config_t *lc, const char *name, const char *text, char *key,
+    size_t len)
 {
-	const char *p = text, *name = NULL, *q;
-	size_t n = 0;
+	const char *file = config_error_file(lc);
+	char *inc;
+	bool found;
 
-	for (; line > 1 && *p != '\0'; p++)
-		if (*p == '\n')
-			line--;
-	for (; *p != '\0' && *p != '\n'; p++) {
-		if (*p == '"') {	/* "a=b" in a value names no key */
-			for (p++; *p != '\0' && *p != '"' && *p != '\n'; p++)
-				if (*p == '\\' && p[1] != '\0')
-					p++;
-			if (*p != '"')
-				break;
-			continue;
-		}
-		if (!isalpha((unsigned char)*p) && *p != '*')
-			continue;
-		for (q = p; isalnum((unsigned char)*q) || *q == '_' ||
-		    *q == '-' || *q == '*'; q++)
-			;
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (*q == '=' || *q == ':') {
-			name = p;
-			n = q - p;
-			while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-				n--;
-		}
-		p = q - 1;
-	}
-	if (name == NULL || n == 0 || n >= len)
+	if (file == NULL || strcmp(file, name) == 0)
+		return text != NULL && config_scan_line_key(text,
+		    config_error_line(lc), key, len);
+	if ((inc = config_scan_read(config_get_include_dir(lc), file)) == NULL)
 		return false;
-	memcpy(key, name, n);
-	key[n] = '\0';
-	return true;
+	found = config_scan_line_key(inc, config_error_line(lc), key, len);
+	free(inc);
+	return found;
 }
 
+/* text is what libconfig parsed, if ok; config_scan.c reads it again. */
 static struct config *
 load(config_t *lc, int ok, const char *name, const char *text, int flags,
     struct config_diag *d)
@@ -682,8 +572,8 @@ load(config_t *lc, int ok, const char *name, const char *text, int flags,
 			(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN,
 			    "%s: cannot read: %s", l.name, strerror(errno));
 		else if (strcmp(config_error_text(lc),
-		    "duplicate setting name") == 0 && text != NULL &&
-		    line_key(text, config_error_line(lc), key, sizeof(key)))
+		    "duplicate setting name") == 0 &&
+		    dup_key(lc, name, text, key, sizeof(key)))
 			(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN,
 			    "%s:%d: %s: duplicate setting (each key may appear "
 			    "once per group)", l.name, config_error_line(lc),
@@ -702,8 +592,7 @@ load(config_t *lc, int ok, const char *name, const char *text, int flags,
 		return NULL;
 	}
 	set_defaults(l.cf);
-	if (text != NULL)
-		check_int_literals(&l, text);
+	config_scan_ints(name, text, config_get_include_dir(lc), d);
 	root = config_root_setting(lc);
 	check_keys(&l, root, "", root_keys);
 	load_workers(&l, root);
@@ -735,31 +624,13 @@ load(config_t *lc, int ok, const char *name, const char *text, int flags,
 	return l.cf;
 }
 
-/* The file's text for check_int_literals; NULL (no scan) if unreadable. */
-static char *
-read_text(const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	if (getdelim(&text, &len, '\0', f) == -1) {
-		free(text);
-		text = NULL;
-	}
-	(void)fclose(f);
-	return text;
-}
-
 struct config *
 config_load(const char *path, int flags, struct config_diag *d)
 {
-	struct config *cf;
+	struct config *cf = NULL;
 	config_t lc;
 	char *copy, *text;
-	int ok;
+	int ok, read_errno;
 
 	config_init(&lc);
 	/* @include names files beside this one, not in the working directory. */
@@ -767,9 +638,17 @@ config_load(const char *path, int flags, struct config_diag *d)
 		config_set_include_dir(&lc, dirname(copy));
 	errno = 0;
 	ok = config_read_file(&lc, path) == CONFIG_TRUE;
+	read_errno = errno;
 	free(copy);
-	text = read_text(path);
-	cf = load(&lc, ok, path, text, flags, d);
+	/* A text not scanned would let a wrapped integer through. */
+	if ((text = config_scan_read(NULL, path)) == NULL && ok) {
+		memset(d, 0, sizeof(*d));
+		(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN,
+		    "%s: cannot read: %s", path, strerror(errno));
+	} else {
+		errno = read_errno;	/* for a libconfig I/O error */
+		cf = load(&lc, ok, path, text, flags, d);
+	}
 	free(text);
 	config_destroy(&lc);
 	return cf;

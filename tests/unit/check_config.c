@@ -190,15 +190,20 @@ static const struct {
 	  "t.conf:2: user: duplicate setting (each key may appear once per group)" },
 	{ "tcp = {\n backlog = 2;\n  backlog = 3; };\n",
 	  "t.conf:3: backlog: duplicate setting (each key may appear once per group)" },
-	{ "workers = 4294967298;\n", "t.conf:1: 4294967298: integer out of "
-	  "range (-2147483648..2147483647; libconfig would silently wrap it)" },
+	{ "workers = 4294967298;\n", "t.conf:1: workers: 4294967298 is out of "
+	  "the 32-bit range (-2147483648..2147483647); libconfig would "
+	  "silently read it as 2" },
 	{ "listen = (\n { protocol = \"tcp\"; address = \"::1\"; "
-	  "port = 4294967303; }\n);\n", "t.conf:2: 4294967303: integer out "
-	  "of range (-2147483648..2147483647; libconfig would silently wrap "
-	  "it)" },
-	{ "tcp = { backlog = 0x100000001; };\n", "t.conf:1: 0x100000001: "
-	  "integer out of range (-2147483648..2147483647; libconfig would "
-	  "silently wrap it)" },
+	  "port = 4294967303; }\n);\n", "t.conf:2: listen.[0].port: "
+	  "4294967303 is out of the 32-bit range (-2147483648..2147483647); "
+	  "libconfig would silently read it as 7" },
+	{ "listen = ( { protocol = \"tcp\"; address = \"::1\"; "
+	  "port = 04294967303; } );\n", "t.conf:1: listen.[0].port: "
+	  "04294967303 is out of the 32-bit range (-2147483648..2147483647); "
+	  "libconfig would silently read it as 7" },
+	{ "tcp = { backlog = 0x100000001; };\n", "t.conf:1: tcp.backlog: "
+	  "0x100000001 is out of the 32-bit range (-2147483648..2147483647); "
+	  "libconfig would silently read it as 1" },
 };
 
 START_TEST(config_rejects_bad_input)
@@ -225,6 +230,80 @@ START_TEST(config_ignores_big_numbers_that_are_not_ints)
 	ck_assert_int_eq(cf->workers, 16);
 	ck_assert_str_eq(cf->pidfile, "/run/99999999999");
 	config_free(cf);
+}
+END_TEST
+
+/* A temporary directory holding name and text pairs, NULL-terminated. */
+static void
+write_files(char *dir, const char **files)
+{
+	char path[256];
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (; files[0] != NULL; files += 2) {
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, files[0]);
+		ck_assert_ptr_nonnull(f = fopen(path, "w"));
+		ck_assert_int_ge(fputs(files[1], f), 0);
+		ck_assert_int_eq(fclose(f), 0);
+	}
+}
+
+static void
+remove_files(const char *dir, const char **files)
+{
+	char path[256];
+
+	for (; files[0] != NULL; files += 2) {
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, files[0]);
+		(void)unlink(path);
+	}
+	(void)rmdir(dir);
+}
+
+/* libconfig reads inc.conf's port as 7; the scan must follow @include. */
+START_TEST(config_rejects_wrapped_integer_in_included_file)
+{
+	const char *files[] = {
+		"echod.conf", "workers = 2;\n@include \"inc.conf\"\n",
+		"inc.conf", "\n\nlisten = ( { protocol = \"tcp\"; "
+		    "address = \"::1\"; port = 4294967303; } );\n",
+		NULL };
+	char dir[] = "/tmp/check_config.XXXXXX", path[256];
+	struct config_diag d;
+	struct config *cf;
+
+	write_files(dir, files);
+	(void)snprintf(path, sizeof(path), "%s/echod.conf", dir);
+	cf = config_load(path, 0, &d);
+	remove_files(dir, files);
+	ck_assert_ptr_null(cf);
+	ck_assert_int_eq(d.count, 1);
+	ck_assert_str_eq(d.msg[0], "inc.conf:3: listen.[0].port: 4294967303 "
+	    "is out of the 32-bit range (-2147483648..2147483647); libconfig "
+	    "would silently read it as 7");
+}
+END_TEST
+
+/* libconfig stops in inc.conf: the key is on that file's line. */
+START_TEST(config_names_duplicate_key_in_included_file)
+{
+	const char *files[] = {
+		"echod.conf", "workers = 2;\n@include \"inc.conf\"\n",
+		"inc.conf", "# more\nworkers = 3;\n",
+		NULL };
+	char dir[] = "/tmp/check_config.XXXXXX", path[256];
+	struct config_diag d;
+	struct config *cf;
+
+	write_files(dir, files);
+	(void)snprintf(path, sizeof(path), "%s/echod.conf", dir);
+	cf = config_load(path, 0, &d);
+	remove_files(dir, files);
+	ck_assert_ptr_null(cf);
+	ck_assert_int_eq(d.count, 1);
+	ck_assert_str_eq(d.msg[0], "inc.conf:2: workers: duplicate setting "
+	    "(each key may appear once per group)");
 }
 END_TEST
 
@@ -339,6 +418,8 @@ config_suite(void)
 	tcase_add_loop_test(tc, config_rejects_bad_input, 0,
 	    sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, config_ignores_big_numbers_that_are_not_ints);
+	tcase_add_test(tc, config_rejects_wrapped_integer_in_included_file);
+	tcase_add_test(tc, config_names_duplicate_key_in_included_file);
 	tcase_add_test(tc, config_reports_every_error_in_one_pass);
 	tcase_add_test(tc, config_names_missing_file);
 	tcase_add_test(tc, config_resolves_existing_accounts);
