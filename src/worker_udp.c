@@ -140,10 +140,9 @@ load_broadcasts(struct worker_udp *w)
 static bool
 is_denied(struct worker_udp *w, const struct sockaddr *sa)
 {
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	uint32_t ip[ADDR_EMBED_MAX];
 	uint16_t port = addr_port(sa);
-	uint32_t ip;
-	size_t i;
+	size_t i, k, n;
 
 	/* Two echo services answering each other would loop forever. */
 	if (config_port_denied(w->cf, port)) {
@@ -159,17 +158,14 @@ is_denied(struct worker_udp *w, const struct sockaddr *sa)
 		w->dropped_source++;
 		return true;
 	}
-	if (sa->sa_family == AF_INET)
-		ip = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
-	else if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
-		memcpy(&ip, &sin6->sin6_addr.s6_addr[12], sizeof(ip));
-	else
-		return false;
-	for (i = 0; i < w->nbcast; i++)
-		if (w->bcast[i] == ip) {
-			w->dropped_source++;
-			return true;
-		}
+	/* A 6to4 or NAT64 gateway would carry the reply to the broadcast. */
+	n = addr_embedded_ipv4(sa, ip);
+	for (k = 0; k < n; k++)
+		for (i = 0; i < w->nbcast; i++)
+			if (w->bcast[i] == ip[k]) {
+				w->dropped_source++;
+				return true;
+			}
 	return false;
 }
 
