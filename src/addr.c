@@ -99,32 +99,64 @@ ipv4_is_reflector(uint32_t ip)
 	return false;
 }
 
+size_t
+addr_embedded_ipv4(const struct sockaddr *sa, uint32_t ip[ADDR_EMBED_MAX])
+{
+	static const uint8_t nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+	const struct in6_addr *a6;
+	const uint8_t *b;
+
+	if (sa->sa_family == AF_INET) {
+		ip[0] = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+		return 1;
+	}
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	b = a6->s6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(a6) || IN6_IS_ADDR_V4COMPAT(a6) ||
+	    memcmp(b, nat64, sizeof(nat64)) == 0) {
+		memcpy(&ip[0], &b[12], sizeof(ip[0]));
+		return 1;
+	}
+	if (b[0] == 0x20 && b[1] == 0x02) {		/* 6to4 */
+		memcpy(&ip[0], &b[2], sizeof(ip[0]));
+		return 1;
+	}
+	/*
+	 * Teredo: a relay sends the reply to the client's NAT mapping, the
+	 * inverted last 32 bits, and may first send a bubble through the
+	 * server; no working client has either at a reflector address.
+	 */
+	if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) {
+		memcpy(&ip[0], &b[4], sizeof(ip[0]));
+		memcpy(&ip[1], &b[12], sizeof(ip[1]));
+		ip[1] = ~ip[1];
+		return 2;
+	}
+	return 0;
+}
+
 bool
 addr_is_reflector(const struct sockaddr *sa)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-	const struct in6_addr *a6;
-	uint32_t ip;
+	const struct in6_addr *a6 = &sin6->sin6_addr;
+	uint32_t ip[ADDR_EMBED_MAX];
+	size_t i, n;
 
-	switch (sa->sa_family) {
-	case AF_INET:
-		return ipv4_is_reflector(ntohl(sin->sin_addr.s_addr));
-	case AF_INET6:
-		a6 = &sin6->sin6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			memcpy(&ip, &a6->s6_addr[12], sizeof(ip));
-			return ipv4_is_reflector(ntohl(ip));
-		}
-		/*
-		 * Deprecated IPv4-compatible ::a.b.c.d: a sit tunnel would
-		 * carry the reply to the embedded IPv4 address.
-		 */
-		if (IN6_IS_ADDR_V4COMPAT(a6))
-			return true;
-		return IN6_IS_ADDR_MULTICAST(a6) ||
-		    IN6_IS_ADDR_UNSPECIFIED(a6);
-	default:
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return true;
-	}
+	/*
+	 * Deprecated IPv4-compatible ::a.b.c.d: a sit tunnel would carry the
+	 * reply to the embedded IPv4 address, whatever it is.
+	 */
+	if (sa->sa_family == AF_INET6 && (IN6_IS_ADDR_MULTICAST(a6) ||
+	    IN6_IS_ADDR_UNSPECIFIED(a6) || IN6_IS_ADDR_V4COMPAT(a6)))
+		return true;
+	n = addr_embedded_ipv4(sa, ip);
+	for (i = 0; i < n; i++)
+		if (ipv4_is_reflector(ntohl(ip[i])))
+			return true;
+	return false;
 }

@@ -20,10 +20,25 @@ const char	*addr_format(const struct sockaddr *, char *, size_t);
 uint16_t	 addr_port(const struct sockaddr *);
 bool		 addr_equal(const struct addr *, const struct addr *);
 
+/* Teredo embeds two IPv4 addresses: its server's and its client's. */
+#define ADDR_EMBED_MAX	2
+
+/*
+ * The IPv4 addresses a reply to `sa` reaches, in network byte order, into
+ * `ip`: an IPv4 address is its own; an IPv6 one may embed them: IPv4-mapped
+ * and IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::/96 (RFC 6052, the last 32
+ * bits), 6to4 2002::/16 (RFC 3056, bits 16-47) and Teredo 2001::/32 (RFC
+ * 4380: the server in bits 32-63, then the client, the last 32 bits
+ * inverted).  Returns how many it stored: 0 for any other address.
+ */
+size_t		 addr_embedded_ipv4(const struct sockaddr *,
+		    uint32_t [ADDR_EMBED_MAX]);
+
 /*
  * Sources an echo reply must never go to: broadcast, multicast, 0.0.0.0/8,
- * 255.0.0.0/8, the unspecified IPv6 address; an IPv4-mapped IPv6 source is
- * judged as IPv4.  A reply to them would reflect or amplify traffic.
+ * 255.0.0.0/8, the unspecified IPv6 address, IPv4-compatible IPv6 ones;
+ * an IPv6 source that embeds IPv4 addresses (addr_embedded_ipv4) is judged
+ * by them.  A reply to them would reflect or amplify traffic.
  */
 bool		 addr_is_reflector(const struct sockaddr *);
 

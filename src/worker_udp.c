@@ -6,10 +6,13 @@
 #include <sys/types.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <linux/filter.h>
+#include <linux/sock_diag.h>
 
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +21,7 @@
 #include "log.h"
 #include "proc.h"
 #include "sig.h"
+#include "spoofguard.h"
 #include "worker.h"
 
 #define UDP_BATCH	16		/* datagrams per recvmmsg */
@@ -25,6 +29,8 @@
 #define UDP_DGRAM_MAX	65536		/* one more than the largest payload */
 #define DROP_LOG_MS	60000
 #define BCAST_MAX	64
+/* /proc/net is hidden by the unit's ProcSubset=pid; /proc/self/net is not. */
+#define IF_INET6_PATH	"/proc/self/net/if_inet6"
 
 /* One datagram slot: payload, peer, control message (pktinfo). */
 struct udp_slot {
@@ -47,6 +53,7 @@ struct worker_udp {
 	size_t			 nown;
 	uint32_t		 bcast[BCAST_MAX];	/* interface broadcasts */
 	size_t			 nbcast;
+	uint32_t		*kernel_drops;	/* per listener, last seen */
 	struct udp_slot		 slots[UDP_BATCH];
 	struct mmsghdr		 in[UDP_BATCH];
 	struct mmsghdr		 out[UDP_BATCH];
@@ -60,7 +67,14 @@ struct worker_udp {
 
 static void	 udp_setup(struct worker_udp *);
 static void	 take_signals(struct worker_udp *);
-static void	 load_broadcasts(struct worker_udp *);
+static void	 load_interfaces(struct worker_udp *);
+static void	 load_inet(struct worker_udp *, struct spoofguard *, int);
+static void	 load_inet6(struct spoofguard *, int);
+static void	 note_loopback(struct spoofguard *, int, const char *);
+static void	 guard_listeners(struct worker_udp *,
+		    const struct spoofguard *);
+static uint32_t	 socket_drops(int);
+static uint64_t	 take_kernel_drops(struct worker_udp *);
 static bool	 is_denied(struct worker_udp *, const struct sockaddr *);
 static int	 receive(struct worker_udp *, int);
 static bool	 reply_pktinfo(struct worker_udp *, struct msghdr *,
@@ -76,7 +90,9 @@ udp_setup(struct worker_udp *w)
 
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (w->payload = malloc((size_t)UDP_BATCH * UDP_DGRAM_MAX)) == NULL ||
-	    (w->own_ports = calloc(ls->n, sizeof(*w->own_ports))) == NULL) {
+	    (w->own_ports = calloc(ls->n, sizeof(*w->own_ports))) == NULL ||
+	    (w->kernel_drops = calloc(ls->n, sizeof(*w->kernel_drops))) ==
+	    NULL) {
 		log_err("udp worker: setup");
 		exit(PROC_EXIT_INIT);
 	}
@@ -104,7 +120,7 @@ udp_setup(struct worker_udp *w)
 		w->slots[i].iov.iov_base = w->payload + i * UDP_DGRAM_MAX;
 		w->slots[i].iov.iov_len = UDP_DGRAM_MAX;
 	}
-	load_broadcasts(w);
+	load_interfaces(w);
 }
 
 /* Nothing to drain: a datagram in flight is answered or not. */
@@ -124,34 +140,66 @@ take_signals(struct worker_udp *w)
 }
 
 /*
- * Subnet broadcast addresses look unicast; only the interfaces tell.  The
- * SIOCGIFCONF ioctl needs no netlink socket (getifaddrs would), so the
- * service can forbid AF_NETLINK.  Read at start-up: a reload refreshes it.
+ * Subnet broadcast addresses look unicast; only the interfaces tell.  So
+ * does which addresses are this host's own.  The SIOCGIFCONF ioctl and
+ * if_inet6 need no netlink socket (getifaddrs would), so the service can
+ * forbid AF_NETLINK.  Read at start-up: a reload starts a new UDP worker,
+ * which reads them again.
  */
 static void
-load_broadcasts(struct worker_udp *w)
+load_interfaces(struct worker_udp *w)
 {
-	struct ifreq ifr[BCAST_MAX], req;
-	struct ifconf ifc;
-	size_t i, n;
+	struct spoofguard *sg;
 	int fd;
 
 	w->bcast[w->nbcast++] = htonl(INADDR_BROADCAST);
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+	if ((sg = spoofguard_create()) == NULL) {
+		log_err("udp worker: setup");
+		exit(PROC_EXIT_INIT);
+	}
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		log_warn("udp worker: socket for SIOCGIFCONF");
-		return;
-	}
-	ifc.ifc_len = sizeof(ifr);
-	ifc.ifc_req = ifr;
-	if (ioctl(fd, SIOCGIFCONF, &ifc) == -1) {
-		log_warn("udp worker: ioctl SIOCGIFCONF");
+	else {
+		load_inet(w, sg, fd);
+		load_inet6(sg, fd);
 		(void)close(fd);
-		return;
 	}
+	guard_listeners(w, sg);
+	spoofguard_destroy(sg);
+}
+
+/* IPv4: every address, the broadcast ones, the loopback interfaces. */
+static void
+load_inet(struct worker_udp *w, struct spoofguard *sg, int fd)
+{
+	struct ifreq *ifr = NULL, req;
+	struct ifconf ifc;
+	size_t i, n;
+
+	/* Ask for the size, with room for interfaces that appear meanwhile. */
+	memset(&ifc, 0, sizeof(ifc));
+	if (ioctl(fd, SIOCGIFCONF, &ifc) == -1)
+		goto fail;
+	ifc.ifc_len += 8 * sizeof(*ifr);
+	if ((ifr = malloc(ifc.ifc_len)) == NULL) {
+		log_err("udp worker: setup");
+		exit(PROC_EXIT_INIT);
+	}
+	ifc.ifc_req = ifr;
+	if (ioctl(fd, SIOCGIFCONF, &ifc) == -1)
+		goto fail;
 	n = ifc.ifc_len / sizeof(ifr[0]);
-	for (i = 0; i < n && w->nbcast < BCAST_MAX; i++) {
+	for (i = 0; i < n; i++) {
+		if (ifr[i].ifr_addr.sa_family == AF_INET &&
+		    spoofguard_add_inet(sg, ((struct sockaddr_in *)
+		    &ifr[i].ifr_addr)->sin_addr) == -1) {
+			log_err("udp worker: setup");
+			exit(PROC_EXIT_INIT);
+		}
+		note_loopback(sg, fd, ifr[i].ifr_name);
 		req = ifr[i];
-		if (ioctl(fd, SIOCGIFFLAGS, &req) == -1 ||
+		if (w->nbcast == BCAST_MAX ||
+		    ioctl(fd, SIOCGIFFLAGS, &req) == -1 ||
 		    !(req.ifr_flags & IFF_BROADCAST))
 			continue;
 		req = ifr[i];
@@ -160,16 +208,127 @@ load_broadcasts(struct worker_udp *w)
 			w->bcast[w->nbcast++] = ((struct sockaddr_in *)
 			    &req.ifr_broadaddr)->sin_addr.s_addr;
 	}
-	(void)close(fd);
+	free(ifr);
+	return;
+fail:
+	log_warn("udp worker: ioctl SIOCGIFCONF");
+	free(ifr);
+}
+
+/* IPv6: every address with its interface (link-local ones need it). */
+static void
+load_inet6(struct spoofguard *sg, int fd)
+{
+	char line[256], name[IFNAMSIZ];
+	struct in6_addr in6;
+	unsigned ifindex;
+	FILE *f;
+
+	if ((f = fopen(IF_INET6_PATH, "re")) == NULL) {
+		if (errno != ENOENT)	/* absent: IPv6 is disabled */
+			log_warn("udp worker: %s", IF_INET6_PATH);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (!spoofguard_parse_if_inet6(line, &in6, &ifindex, name))
+			continue;
+		if (spoofguard_add_inet6(sg, &in6, ifindex) == -1) {
+			log_err("udp worker: setup");
+			exit(PROC_EXIT_INIT);
+		}
+		note_loopback(sg, fd, name);
+	}
+	(void)fclose(f);
+}
+
+static void
+note_loopback(struct spoofguard *sg, int fd, const char *name)
+{
+	struct ifreq req;
+
+	memset(&req, 0, sizeof(req));
+	(void)snprintf(req.ifr_name, sizeof(req.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &req) == -1 ||
+	    !(req.ifr_flags & IFF_LOOPBACK) ||
+	    ioctl(fd, SIOCGIFINDEX, &req) == -1)
+		return;
+	if (spoofguard_add_loopback(sg, (unsigned)req.ifr_ifindex) == -1) {
+		log_err("udp worker: setup");
+		exit(PROC_EXIT_INIT);
+	}
+}
+
+/*
+ * The filter goes on the listeners the worker shares with the master, so
+ * each generation's worker replaces the one before's; the kernel applies
+ * it as datagrams are queued.  Its drops are counted in the sockets' drop
+ * counters, with overflows, so start from what they hold now.
+ */
+static void
+guard_listeners(struct worker_udp *w, const struct spoofguard *sg)
+{
+	struct listener_set *ls = w->we->ls;
+	struct sock_fprog fp;
+	size_t i;
+	int left;
+
+	if ((left = spoofguard_program(sg, &fp)) == -1) {
+		log_err("udp worker: setup");
+		exit(PROC_EXIT_INIT);
+	}
+	if (left > 0)
+		log_warnx("udp worker: %d of this host's addresses are not in "
+		    "the source filter (too many, or no loopback interface "
+		    "found): forged sources using them are answered", left);
+	for (i = 0; i < ls->n; i++) {
+		if (ls->l[i].proto != PROTO_UDP || ls->l[i].fd == -1)
+			continue;
+		if (setsockopt(ls->l[i].fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+		    sizeof(fp)) == -1)
+			log_warn("udp worker: setsockopt SO_ATTACH_FILTER "
+			    "on %s", ls->l[i].name);
+		w->kernel_drops[i] = socket_drops(ls->l[i].fd);
+	}
+	free(fp.filter);
+}
+
+static uint32_t
+socket_drops(int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == -1 ||
+	    len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+		return 0;
+	return mem[SK_MEMINFO_DROPS];
+}
+
+/* Datagrams the kernel dropped on the listeners since the last call. */
+static uint64_t
+take_kernel_drops(struct worker_udp *w)
+{
+	struct listener_set *ls = w->we->ls;
+	uint64_t sum = 0;
+	uint32_t now;
+	size_t i;
+
+	for (i = 0; i < ls->n; i++) {
+		if (ls->l[i].proto != PROTO_UDP || ls->l[i].fd == -1)
+			continue;
+		now = socket_drops(ls->l[i].fd);
+		sum += (uint32_t)(now - w->kernel_drops[i]);
+		w->kernel_drops[i] = now;
+	}
+	return sum;
 }
 
 static bool
 is_denied(struct worker_udp *w, const struct sockaddr *sa)
 {
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	uint32_t ip[ADDR_EMBED_MAX];
 	uint16_t port = addr_port(sa);
-	uint32_t ip;
-	size_t i;
+	size_t i, k, n;
 
 	/* Two echo services answering each other would loop forever. */
 	if (config_port_denied(w->cf, port)) {
@@ -185,17 +344,14 @@ is_denied(struct worker_udp *w, const struct sockaddr *sa)
 		w->dropped_source++;
 		return true;
 	}
-	if (sa->sa_family == AF_INET)
-		ip = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
-	else if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
-		memcpy(&ip, &sin6->sin6_addr.s6_addr[12], sizeof(ip));
-	else
-		return false;
-	for (i = 0; i < w->nbcast; i++)
-		if (w->bcast[i] == ip) {
-			w->dropped_source++;
-			return true;
-		}
+	/* A 6to4 or NAT64 gateway would carry the reply to the broadcast. */
+	n = addr_embedded_ipv4(sa, ip);
+	for (k = 0; k < n; k++)
+		for (i = 0; i < w->nbcast; i++)
+			if (w->bcast[i] == ip[k]) {
+				w->dropped_source++;
+				return true;
+			}
 	return false;
 }
 
@@ -299,8 +455,17 @@ receive(struct worker_udp *w, int fd)
 static void
 log_drops(struct worker_udp *w, uint64_t now_ms)
 {
+	uint64_t kernel;
+
 	if (now_ms - w->drop_logged_ms < DROP_LOG_MS)
 		return;
+	/* The filter's drops never reach us: only the sockets count them. */
+	if ((kernel = take_kernel_drops(w)) > 0)
+		log_notice("udp worker: the kernel dropped %llu datagrams "
+		    "from forged sources (this host's own addresses, from "
+		    "outside), with bad checksums or for a full receive "
+		    "buffer in the last %d s", (unsigned long long)kernel,
+		    DROP_LOG_MS / 1000);
 	if (w->dropped_port + w->dropped_source + w->dropped_dest > 0)
 		log_notice("udp worker: dropped %llu datagrams from denied "
 		    "source ports, %llu from broadcast, multicast or invalid "
