@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "interactive.h"
+#include "io.h"
 #include "json.h"
 #include "net.h"
 #include "sig.h"
@@ -52,7 +54,6 @@ static void	 udp_lines(struct inter *, const unsigned char *, size_t,
 		    bool);
 static void	 udp_send_line(struct inter *);
 static int	 read_socket(struct inter *);
-static int	 write_all(int, const unsigned char *, size_t);
 static void	 half_close(struct inter *, uint64_t);
 static int	 inter_report(const struct inter *);
 
@@ -73,7 +74,7 @@ interactive_run(const struct opts *o, const struct target *t)
 	it->t = t;
 	sig_init(signals, &it->waitmask);
 	if ((it->fd = net_open(t, NULL, &in_progress, &what)) == -1 ||
-	    (in_progress && net_connect_wait(it->fd, stats_now_ns() +
+	    (in_progress && net_connect_wait(it->fd, clock_now_ns() +
 	    o->timeout_ns, &it->waitmask) == -1)) {
 		fprintf(stderr, "echoprobe: %s %s (%s): %s\n", what, t->name,
 		    t->proto, strerror(errno));
@@ -101,7 +102,7 @@ inter_loop(struct inter *it)
 			it->interrupted = true;
 			return 0;
 		}
-		now = stats_now_ns();
+		now = clock_now_ns();
 		if (inter_finished(it, now))
 			return 0;
 		if (inter_wait(it, now) == -1)
@@ -157,7 +158,7 @@ inter_wait(struct inter *it, uint64_t now)
 		fprintf(stderr, "echoprobe: ppoll: %s\n", strerror(errno));
 		return -1;
 	}
-	now = stats_now_ns();
+	now = clock_now_ns();
 	if (pfd[1].revents != 0 && read_socket(it) == -1)
 		return -1;
 	if (pfd[1].revents & (POLLOUT | POLLERR))
@@ -294,7 +295,7 @@ read_socket(struct inter *it)
 	it->dgrams_received++;
 	if (it->o->json)
 		return 0;
-	if (write_all(STDOUT_FILENO, it->in, (size_t)n) == -1) {
+	if (io_write_all(STDOUT_FILENO, it->in, (size_t)n) == -1) {
 		fprintf(stderr, "echoprobe: write stdout: %s\n",
 		    strerror(errno));
 		return -1;
@@ -302,23 +303,6 @@ read_socket(struct inter *it)
 	return 0;
 }
 
-static int
-write_all(int fd, const unsigned char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static int
 inter_report(const struct inter *it)

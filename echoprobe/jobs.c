@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "io.h"
 #include "jobs.h"
 #include "load.h"
 #include "net.h"
@@ -57,7 +59,6 @@ static bool	 jobs_read(struct jobs *, struct pollfd *);
 static void	 jobs_progress(struct jobs *, uint64_t);
 static void	 jobs_signal(struct jobs *, int);
 static void	 jobs_reap(struct jobs *);
-static int	 write_all(int, const void *, size_t);
 
 int
 jobs_run(const struct opts *o, const struct target *t)
@@ -106,18 +107,19 @@ static int
 jobs_plan(struct jobs *js)
 {
 	const struct opts *o = js->o;
-	long per, got, first = 0;
+	uint64_t got;
+	long per, first = 0;
 	int i;
 
 	js->n = (int)o->jobs;
 	if (o->requests != 0 && (uint64_t)js->n > o->requests)
 		js->n = (int)o->requests;
 	per = (o->connections + js->n - 1) / js->n;
-	got = net_raise_nofile(per + JOBS_SPARE_FDS);
-	if (got < per + JOBS_SPARE_FDS) {
-		fprintf(stderr, "echoprobe: RLIMIT_NOFILE: %ld descriptors "
+	if (io_raise_nofile(per + JOBS_SPARE_FDS, &got) == -1) {
+		fprintf(stderr, "echoprobe: RLIMIT_NOFILE: %llu descriptors "
 		    "allowed, %ld needed per job; raise the hard limit or "
-		    "use more --jobs\n", got, per + JOBS_SPARE_FDS);
+		    "use more --jobs\n", (unsigned long long)got,
+		    per + JOBS_SPARE_FDS);
 		return -1;
 	}
 	js->j = calloc((size_t)js->n, sizeof(*js->j));
@@ -149,7 +151,7 @@ jobs_start(struct jobs *js)
 {
 	int i, p[2];
 
-	js->start_ns = stats_now_ns();
+	js->start_ns = clock_now_ns();
 	if (js->o->duration_ns != 0)
 		js->deadline_ns = js->start_ns + js->o->duration_ns +
 		    js->o->timeout_ns + JOBS_GRACE_NS;
@@ -195,7 +197,7 @@ job_main(struct jobs *js, int i, int fd)
 	for (k = 0; k < i; k++)
 		(void)close(js->j[k].fd);
 	load_run(js->o, js->t, &js->j[i].lj, js->j[i].r);
-	if (write_all(fd, js->j[i].r, sizeof(*js->j[i].r)) == -1)
+	if (io_write_all(fd, js->j[i].r, sizeof(*js->j[i].r)) == -1)
 		_exit(EXIT_ERROR);
 	_exit(0);
 }
@@ -219,7 +221,7 @@ jobs_collect(struct jobs *js)
 			jobs_signal(js, SIGTERM);
 		if (!jobs_read(js, pfd))
 			break;
-		now = stats_now_ns();
+		now = clock_now_ns();
 		if (js->deadline_ns != 0 && now >= js->deadline_ns) {
 			fprintf(stderr, "echoprobe: jobs did not finish in "
 			    "time; killing them\n");
@@ -337,20 +339,3 @@ jobs_reap(struct jobs *js)
 	}
 }
 
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "load.h"
 #include "net.h"
 #include "probe.h"
@@ -151,7 +152,7 @@ load_run(const struct opts *o, const struct target *t,
 		ld_loop(&ld);
 	else
 		r->failed = 1;
-	ld_teardown(&ld, stats_now_ns());
+	ld_teardown(&ld, clock_now_ns());
 }
 
 static int
@@ -189,7 +190,7 @@ ld_setup(struct load *ld)
 		    "epoll_create1: %s", strerror(errno));
 		return -1;
 	}
-	ld->start_ns = ld->progress_ns = stats_now_ns();
+	ld->start_ns = ld->progress_ns = clock_now_ns();
 	if (o->duration_ns != 0)
 		ld->end_ns = ld->start_ns + o->duration_ns;
 	ld->scan_period_ns = o->timeout_ns / 10;
@@ -222,7 +223,7 @@ ld_loop(struct load *ld)
 	for (;;) {
 		if (sig_take(SIGINT) || sig_take(SIGTERM))
 			break;
-		now = stats_now_ns();
+		now = clock_now_ns();
 		if (ld_finished(ld, now))
 			break;
 		ld_hold_step(ld, now);
@@ -320,7 +321,7 @@ ld_wait(struct load *ld, uint64_t now)
 		    "epoll_pwait: %s", strerror(errno));
 		return -1;
 	}
-	now = stats_now_ns();
+	now = clock_now_ns();
 	for (i = 0; i < n; i++)
 		lc_event(ld, &ld->c[ev[i].data.u32], ev[i].events, now);
 	return 0;

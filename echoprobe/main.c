@@ -4,6 +4,7 @@
 
 #include "interactive.h"
 #include "jobs.h"
+#include "log.h"
 #include "opts.h"
 #include "ping.h"
 #include "resolve.h"
@@ -15,6 +16,8 @@ main(int argc, char **argv)
 	struct opts o;
 	char err[512];
 
+	/* The base's few messages (a failed sigaction) say who we are. */
+	log_init("echoprobe", LOG_TO_STDERR);
 	opts_parse(argc, argv, &o);
 	switch (o.action) {
 	case OPTS_ERROR:

@@ -1,6 +1,5 @@
 /* net.c: client sockets: nonblocking open, bind to a source, timed connect. */
 
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "net.h"
 #include "sig.h"
 #include "stats.h"
@@ -84,7 +84,7 @@ net_connect_wait(int fd, uint64_t deadline_ns, const sigset_t *waitmask)
 	int rc;
 
 	for (;;) {
-		now = stats_now_ns();
+		now = clock_now_ns();
 		if (now >= deadline_ns) {
 			errno = ETIMEDOUT;
 			return -1;
@@ -102,29 +102,4 @@ net_connect_wait(int fd, uint64_t deadline_ns, const sigset_t *waitmask)
 		if (rc > 0)
 			return net_connect_result(fd);
 	}
-}
-
-long
-net_raise_nofile(long want)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return -1;
-	if (rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur >= want)
-		return (long)rl.rlim_cur;
-	/* Root may raise the hard limit too; others stop at it. */
-	if (rl.rlim_max != RLIM_INFINITY && (long)rl.rlim_max < want) {
-		struct rlimit up = { (rlim_t)want, (rlim_t)want };
-
-		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-			return want;
-	}
-	if (rl.rlim_max == RLIM_INFINITY || (long)rl.rlim_max > want)
-		rl.rlim_cur = (rlim_t)want;
-	else
-		rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return -1;
-	return (long)rl.rlim_cur;
 }

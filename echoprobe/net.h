@@ -20,7 +20,5 @@ int	 net_open(const struct target *, const struct addr *, bool *,
 int	 net_connect_wait(int, uint64_t, const sigset_t *);
 /* The pending connect error of a socket poll reported writable. */
 int	 net_connect_result(int);
-/* Raise RLIMIT_NOFILE to at least want if allowed; returns the new limit. */
-long	 net_raise_nofile(long);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "json.h"
 #include "net.h"
 #include "opts.h"
@@ -111,7 +112,7 @@ ping_run(const struct opts *o, const struct target *t)
 	if (ping_setup(&p) == -1)
 		return EXIT_ERROR;
 	ping_loop(&p);
-	end_ns = stats_now_ns();
+	end_ns = clock_now_ns();
 	progress_clear(&p.pr);
 	close_fd(&p);
 	rc = ping_exit_code(&p);
@@ -133,7 +134,7 @@ ping_setup(struct ping *p)
 	const char *what;
 
 	p->verbose = !o->quiet && !o->json;
-	p->run_id = (uint32_t)getpid() ^ (uint32_t)stats_now_ns();
+	p->run_id = (uint32_t)getpid() ^ (uint32_t)clock_now_ns();
 	p->tx = malloc(o->size);
 	p->rx = malloc(o->udp ? UDP_RX_LEN : o->size);
 	p->slots = calloc(PING_SLOTS, sizeof(*p->slots));
@@ -153,7 +154,7 @@ ping_setup(struct ping *p)
 			return -1;
 		}
 	}
-	p->start_ns = p->next_send_ns = stats_now_ns();
+	p->start_ns = p->next_send_ns = clock_now_ns();
 	progress_init(&p->pr, p->start_ns);
 	/* A line per probe already shows progress. */
 	if (p->verbose)
@@ -173,7 +174,7 @@ ping_loop(struct ping *p)
 	for (;;) {
 		if (sig_take(SIGINT) || sig_take(SIGTERM))
 			break;
-		now = stats_now_ns();
+		now = clock_now_ns();
 		if (p->o->udp)
 			udp_expire(p, now);
 		else
@@ -276,7 +277,7 @@ ping_wait(struct ping *p, uint64_t now)
 	}
 	if (n == 0 || pfd.revents == 0)
 		return;
-	now = stats_now_ns();
+	now = clock_now_ns();
 	if (p->o->udp)
 		udp_recv(p);
 	else
@@ -339,7 +340,7 @@ udp_recv(struct ping *p)
 	for (;;) {
 		n = recv(p->fd, p->rx, UDP_RX_LEN, MSG_DONTWAIT);
 		if (n >= 0) {
-			udp_reply(p, (size_t)n, stats_now_ns());
+			udp_reply(p, (size_t)n, clock_now_ns());
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -525,7 +526,7 @@ tcp_events(struct ping *p, short revents, uint64_t now)
 	if (revents & (POLLOUT | POLLERR | POLLHUP))
 		tcp_write(p);
 	if (p->busy && (revents & (POLLIN | POLLERR | POLLHUP)))
-		tcp_read(p, stats_now_ns());
+		tcp_read(p, clock_now_ns());
 }
 
 static void

@@ -1,20 +1,10 @@
-/* stats.c: the clock and round-trip statistics as ping(8) prints them. */
+/* stats.c: round-trip statistics as ping(8) prints them. */
 
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "stats.h"
-
-uint64_t
-stats_now_ns(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000U + (uint64_t)ts.tv_nsec;
-}
 
 void
 rtt_init(struct rtt_stats *s)

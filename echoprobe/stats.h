@@ -1,4 +1,4 @@
-/* stats.h: the clock and round-trip statistics as ping(8) prints them. */
+/* stats.h: round-trip statistics as ping(8) prints them. */
 #ifndef ECHOPROBE_STATS_H
 #define ECHOPROBE_STATS_H
 
@@ -23,7 +23,6 @@ struct rtt_summary {
 	long		 mdev_us;
 };
 
-uint64_t	 stats_now_ns(void);
 void		 rtt_init(struct rtt_stats *);
 void		 rtt_add(struct rtt_stats *, uint64_t);
 void		 rtt_summarize(const struct rtt_stats *, struct rtt_summary *);

@@ -102,7 +102,7 @@ main(int argc, char **argv)
 	case CMDLINE_RUN:
 		break;
 	}
-	log_init("echod", true);
+	log_init("echod", LOG_TO_STDERR | LOG_TO_SYSLOG);
 	if (load_config(&cl, &cf) == -1) {
 		if (cl.action == CMDLINE_TEST)
 			(void)fprintf(stderr, "echod: configuration file %s "

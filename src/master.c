@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "acceptlock.h"
+#include "clock.h"
 #include "config.h"
+#include "io.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
@@ -224,7 +226,7 @@ gen_retire(struct master *m, struct generation *g, int signo)
 
 	(void)m;
 	g->state = GEN_RETIRING;
-	g->deadline_ms = proc_now_ms() + grace + KILL_GRACE_MS;
+	g->deadline_ms = clock_now_ms() + grace + KILL_GRACE_MS;
 	listen_free(&g->ls);
 	gen_signal(g, signo);
 }
@@ -283,13 +285,13 @@ spawn(struct master *m, struct generation *g, struct worker *w)
 	scoreboard_clear(g->sb, w->board);
 	if ((pid = fork()) == -1) {
 		log_err("fork %s worker", kind_name(w->kind));
-		w->respawn_ms = proc_now_ms() + RESPAWN_MAX_MS;
+		w->respawn_ms = clock_now_ms() + RESPAWN_MAX_MS;
 		return;
 	}
 	if (pid == 0)
 		spawn_child(m, g, w);
 	w->pid = pid;
-	w->started_ms = proc_now_ms();
+	w->started_ms = clock_now_ms();
 }
 
 static void
@@ -369,7 +371,7 @@ master_reap(struct master *m)
 static void
 worker_died(struct master *m, struct worker *w, int status)
 {
-	uint64_t now = proc_now_ms(), delay;
+	uint64_t now = clock_now_ms(), delay;
 	char why[96];
 
 	describe_status(status, why, sizeof(why));
@@ -398,7 +400,7 @@ worker_died(struct master *m, struct worker *w, int status)
 static void
 master_respawn_due(struct master *m)
 {
-	uint64_t now = proc_now_ms();
+	uint64_t now = clock_now_ms();
 	struct worker *w;
 	int i;
 
@@ -421,7 +423,7 @@ raise_nofile(const struct config *cf)
 	uint64_t want, got;
 
 	want = (uint64_t)cf->max_connections + cf->nlistens + FDS_PER_WORKER;
-	if (proc_raise_nofile(want, &got) == -1)
+	if (io_raise_nofile(want, &got) == -1)
 		log_warnx("RLIMIT_NOFILE is %llu, below the %llu that "
 		    "tcp.max_connections = %d needs: workers will pause "
 		    "accepting when they run out (raise LimitNOFILE or "
@@ -475,7 +477,7 @@ master_reload(struct master *m)
 			log_notice("listening on %s", g->ls.l[i].name);
 	raise_nofile(cf);
 	g->state = GEN_STARTING;
-	g->deadline_ms = proc_now_ms() + START_TIMEOUT_MS;
+	g->deadline_ms = clock_now_ms() + START_TIMEOUT_MS;
 	g->next = m->gens;
 	m->gens = g;
 	m->starting = g;
@@ -601,8 +603,8 @@ master_stop(struct master *m, enum stop_how how)
 	grace = how == STOP_GRACEFUL ?
 	    (uint64_t)m->cur->cf->shutdown_timeout_s * 1000 : 0;
 	if (m->stop_kill_ms == 0 ||
-	    proc_now_ms() + grace + KILL_GRACE_MS < m->stop_kill_ms)
-		m->stop_kill_ms = proc_now_ms() + grace + KILL_GRACE_MS;
+	    clock_now_ms() + grace + KILL_GRACE_MS < m->stop_kill_ms)
+		m->stop_kill_ms = clock_now_ms() + grace + KILL_GRACE_MS;
 	for (g = m->gens; g != NULL; g = g->next)
 		gen_signal(g, signo);
 	master_reap(m);
@@ -612,7 +614,7 @@ master_stop(struct master *m, enum stop_how how)
 static void
 master_timers(struct master *m)
 {
-	uint64_t now = proc_now_ms();
+	uint64_t now = clock_now_ms();
 	struct generation *g;
 	char why[96];
 
@@ -657,7 +659,7 @@ gc_retiring(struct master *m)
 static struct timespec *
 master_deadline(struct master *m, struct timespec *ts)
 {
-	uint64_t next = UINT64_MAX, now = proc_now_ms(), d;
+	uint64_t next = UINT64_MAX, now = clock_now_ms(), d;
 	struct generation *g;
 	int i;
 

@@ -2,7 +2,6 @@
 
 #include <sys/syscall.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -14,11 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
 
+#include "clock.h"
+#include "io.h"
 #include "log.h"
 #include "proc.h"
 
@@ -308,47 +308,4 @@ proc_watch_parent(pid_t master)
 		return -1;
 	}
 	return 0;
-}
-
-/* Raise RLIMIT_NOFILE towards `want`; *got is what is in force after. */
-int
-proc_raise_nofile(uint64_t want, uint64_t *got)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
-		log_warn("getrlimit RLIMIT_NOFILE");
-		return -1;
-	}
-	*got = rl.rlim_cur;
-	if (rl.rlim_cur >= want)
-		return 0;
-	rl.rlim_cur = want;
-	if (rl.rlim_max < want) {
-		rl.rlim_max = want;
-		/* Only root may raise the hard limit; try, then settle. */
-		if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
-			*got = want;
-			return 0;
-		}
-		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-			return -1;
-		rl.rlim_cur = rl.rlim_max;
-	}
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
-		log_warn("setrlimit RLIMIT_NOFILE %llu",
-		    (unsigned long long)rl.rlim_cur);
-		return -1;
-	}
-	*got = rl.rlim_cur;
-	return *got >= want ? 0 : -1;
-}
-
-uint64_t
-proc_now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

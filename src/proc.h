@@ -19,7 +19,5 @@ void		 proc_daemon_ready(int *);
 void		 proc_detach_stderr(void);
 void		 proc_close_inherited(void);
 int		 proc_watch_parent(pid_t);
-int		 proc_raise_nofile(uint64_t, uint64_t *);
-uint64_t	 proc_now_ms(void);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "acceptlock.h"
 #include "buf.h"
+#include "clock.h"
 #include "conn.h"
 #include "log.h"
 #include "proc.h"
@@ -488,7 +489,7 @@ worker_tcp_run(const struct worker_env *we)
 	w.cf = we->cf;
 	w.sigfd = worker_init(we, "tcp worker");
 	tcp_setup(&w);
-	w.now_ms = proc_now_ms();
+	w.now_ms = clock_now_ms();
 	update_accepting(&w);
 	log_info("tcp worker %d started (generation %d)", we->slot,
 	    we->generation);
@@ -508,7 +509,7 @@ worker_tcp_run(const struct worker_env *we)
 		scoreboard_set_waiting(we->sb, we->board, false);
 		if (n == -1 && errno != EINTR)
 			fatal("tcp worker: epoll_wait");
-		w.now_ms = proc_now_ms();
+		w.now_ms = clock_now_ms();
 		/* A QUIT seen in this batch ends it: nothing left is owed. */
 		for (i = 0; i < n && !w.want_quit; i++) {
 			tag = events[i].data.u64;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "log.h"
 #include "proc.h"
 #include "sig.h"
@@ -493,7 +494,7 @@ worker_udp_run(const struct worker_env *we)
 	w->cf = we->cf;
 	w->sigfd = worker_init(we, "udp worker");
 	udp_setup(w);
-	w->drop_logged_ms = proc_now_ms();
+	w->drop_logged_ms = clock_now_ms();
 	log_info("udp worker started (generation %d)", we->generation);
 	worker_serving(we);
 	while (!w->want_exit) {
@@ -514,9 +515,9 @@ worker_udp_run(const struct worker_env *we)
 			    receive(w, events[i].data.fd); k++)
 				;
 		}
-		log_drops(w, proc_now_ms());
+		log_drops(w, clock_now_ms());
 	}
-	log_drops(w, proc_now_ms() + DROP_LOG_MS);
+	log_drops(w, clock_now_ms() + DROP_LOG_MS);
 	log_info("udp worker exiting: echoed %llu datagrams (generation %d)",
 	    (unsigned long long)w->echoed, we->generation);
 	if (w->want_quit)

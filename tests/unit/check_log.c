@@ -38,7 +38,7 @@ END_TEST
 /* Logging between a failed call and its caller's check must not lose errno. */
 START_TEST(log_keeps_errno)
 {
-	log_init("check_log", false);
+	log_init("check_log", LOG_TO_SYSLOG);
 	log_configure(LOG_USER, LOG_DEBUG);
 	errno = ECONNRESET;
 	log_warn("test %d", 1);

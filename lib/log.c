@@ -14,8 +14,9 @@
 static struct {
 	const char	*ident;
 	bool		 to_stderr;
+	bool		 to_syslog;
 	int		 level;
-} log_dest = { "echod", true, LOG_INFO };
+} log_dest = { "echod", true, false, LOG_INFO };
 
 static void	 vlog(int, const char *, va_list);
 static void	 vlog_errno(int, int, const char *, va_list);
@@ -37,20 +38,24 @@ static const struct {
 };
 
 void
-log_init(const char *ident, bool to_stderr)
+log_init(const char *ident, int to)
 {
 	log_dest.ident = ident;
-	log_dest.to_stderr = to_stderr;
-	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_dest.to_stderr = (to & LOG_TO_STDERR) != 0;
+	log_dest.to_syslog = (to & LOG_TO_SYSLOG) != 0;
+	if (log_dest.to_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 /* Called again on every successful reload with the new facility and level. */
 void
 log_configure(int facility, int level)
 {
-	closelog();
-	openlog(log_dest.ident, LOG_PID | LOG_NDELAY, facility);
-	(void)setlogmask(LOG_UPTO(level));
+	if (log_dest.to_syslog) {
+		closelog();
+		openlog(log_dest.ident, LOG_PID | LOG_NDELAY, facility);
+		(void)setlogmask(LOG_UPTO(level));
+	}
 	log_dest.level = level;
 }
 
@@ -98,7 +103,8 @@ vlog(int pri, const char *fmt, va_list ap)
 		(void)fprintf(stderr, "%s: %s\n", log_dest.ident, msg);
 		(void)fflush(stderr);
 	}
-	syslog(pri, "%s", msg);
+	if (log_dest.to_syslog)
+		syslog(pri, "%s", msg);
 	errno = saved_errno;
 }
 

@@ -10,7 +10,10 @@
  * configuration gives the facility and level (log_configure); workers
  * inherit it across fork.
  */
-void		 log_init(const char *, bool);
+#define LOG_TO_STDERR	0x1
+#define LOG_TO_SYSLOG	0x2
+
+void		 log_init(const char *, int);
 void		 log_configure(int, int);
 void		 log_set_stderr(bool);
 int		 log_level_from_name(const char *);
