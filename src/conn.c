@@ -1,4 +1,4 @@
-/* conn.c: one TCP connection: echo with back-pressure, half-close, idle timeout. */
+/* conn.c: one TCP connection: echo with back-pressure, half-close, close with a reason. */
 
 #include <sys/socket.h>
 
@@ -13,11 +13,10 @@ static int	 conn_read(struct conn *, struct buf_pool *);
 static int	 conn_write(struct conn *);
 
 void
-conn_init(struct conn *c, int fd, uint64_t now_ms)
+conn_init(struct conn *c, int fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
-	c->active_ms = now_ms;
 	/*
 	 * A fresh socket has room to write.  Whether it holds data, the
 	 * first edge says: EPOLL_CTL_ADD reports input already queued, so
@@ -108,8 +107,11 @@ conn_run(struct conn *c, struct buf_pool *pool, uint64_t budget, bool *moved)
 
 	*moved = false;
 	for (;;) {
-		if ((r = conn_read(c, pool)) == -1 || (w = conn_write(c)) == -1)
+		if ((r = conn_read(c, pool)) == -1 ||
+		    (w = conn_write(c)) == -1) {
+			c->failed = true;
 			return CONN_DONE;
+		}
 		if (r == 1 || w == 1)
 			*moved = true;
 		if (c->read_eof && (c->b == NULL || buf_pending(c->b) == 0))
@@ -136,4 +138,21 @@ conn_close(struct conn *c, struct buf_pool *pool)
 	if (c->fd != -1)
 		(void)close(c->fd);
 	c->fd = -1;
+}
+
+const char *
+conn_end_name(enum conn_end why)
+{
+	switch (why) {
+	case CONN_END_CLIENT:
+		return "client closed";
+	case CONN_END_ERROR:
+		return "reset or error";
+	case CONN_END_IDLE:
+		return "idle timeout";
+	case CONN_END_SHUTDOWN:
+		return "shutdown";
+	default:
+		return "?";
+	}
 }

@@ -1,4 +1,4 @@
-/* conn.h: one TCP connection: echo with back-pressure, half-close, idle timeout. */
+/* conn.h: one TCP connection: echo with back-pressure, half-close, close with a reason. */
 #ifndef ECHOD_CONN_H
 #define ECHOD_CONN_H
 
@@ -21,26 +21,35 @@ struct conn {
 	bool		 must_drain;	/* FIN, error or urgent data seen: read
 					   to EAGAIN, that edge is spent */
 	bool		 read_eof;	/* client half-closed, recv said so */
-	bool		 queued;	/* on the worker's run queue */
-	uint64_t	 active_ms;	/* last byte moved, CLOCK_MONOTONIC */
+	bool		 failed;	/* a socket error ended it */
 	uint64_t	 bytes;		/* echoed so far */
-	struct conn	*prev;		/* worker's list, oldest activity first */
-	struct conn	*next;
-	struct conn	*run_next;
+};
+
+/*
+ * Why a connection ended.  Every connection ends in the worker's one
+ * close path, which logs the reason at debug and counts it.
+ */
+enum conn_end {
+	CONN_END_CLIENT,	/* the client closed; everything echoed */
+	CONN_END_ERROR,		/* reset, or another socket error */
+	CONN_END_IDLE,		/* silent for tcp.idle_timeout */
+	CONN_END_SHUTDOWN,	/* the worker stopped before the client */
+	CONN_END_NREASONS
 };
 
 enum conn_status {
 	CONN_IDLE,		/* waiting for the kernel */
 	CONN_MORE,		/* budget spent with work left: run again */
-	CONN_DONE,		/* finished or failed: close it */
+	CONN_DONE,		/* finished or failed (c->failed): close it */
 };
 
 /* Bytes one conn_run may move before yielding to other connections. */
 #define CONN_BUDGET	(16 * BUF_SIZE)
 
-void		 conn_init(struct conn *, int, uint64_t);
+void		 conn_init(struct conn *, int);
 enum conn_status conn_run(struct conn *, struct buf_pool *, uint64_t,
 		    bool *);
 void		 conn_close(struct conn *, struct buf_pool *);
+const char	*conn_end_name(enum conn_end);
 
 #endif

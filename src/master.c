@@ -17,6 +17,7 @@
 #include "acceptlock.h"
 #include "clock.h"
 #include "config.h"
+#include "generation.h"
 #include "io.h"
 #include "listen.h"
 #include "log.h"
@@ -32,46 +33,8 @@
 #define RESPAWN_MAX_MS		10000	/* backoff cap per slot */
 #define HEALTHY_MS		10000	/* uptime that forgives past crashes */
 #define INIT_FAILURES_MAX	3	/* then the master gives up */
-#define KILL_GRACE_MS		2000	/* past a deadline, before SIGKILL */
 #define START_TIMEOUT_MS	10000	/* a reload's workers must serve by */
 #define FDS_PER_WORKER		64	/* listeners, epoll, logging, slack */
-
-enum worker_kind { WORKER_TCP, WORKER_UDP };
-
-/* A slot: one worker process and its respawn history. */
-struct worker {
-	pid_t			 pid;		/* 0 while not running */
-	enum worker_kind	 kind;
-	int			 slot;		/* number among its kind */
-	int			 board;		/* its scoreboard slot */
-	uint64_t		 started_ms;
-	uint64_t		 respawn_ms;	/* 0: no respawn pending */
-	int			 crashes;
-	int			 init_failures;
-};
-
-/*
- * STARTING: forked by a reload, not yet serving; the old generation goes
- * on until every new worker serves.  SERVING: the current one.
- * RETIRING: told to stop, reaped as its workers exit.
- */
-enum gen_state { GEN_STARTING, GEN_SERVING, GEN_RETIRING };
-
-/* The workers started from one configuration, and the listeners it serves. */
-struct generation {
-	int			 id;
-	enum gen_state		 state;
-	struct config		*cf;
-	struct listener_set	 ls;		/* empty once retiring */
-	struct acceptlock	*lock;
-	struct scoreboard	*sb;
-	struct worker		*w;
-	int			 nw;
-	int			 ntcp;
-	uint64_t		 deadline_ms;	/* starting: give up; retiring:
-						   SIGKILL; 0: none */
-	struct generation	*next;
-};
 
 enum master_state { MASTER_RUNNING, MASTER_STOPPING, MASTER_DONE };
 enum stop_how { STOP_GRACEFUL, STOP_FAST };
@@ -95,20 +58,10 @@ struct master {
 	int			 exit_code;
 };
 
-static struct generation *gen_create(struct master *, struct config *,
-		    struct listener_set *);
-static void	 gen_free(struct generation *);
-static int	 gen_alive(const struct generation *);
-static bool	 gen_serving(const struct generation *);
-static void	 gen_signal(struct generation *, int);
-static void	 gen_retire(struct master *, struct generation *, int);
 static void	 spawn(struct master *, struct generation *, struct worker *);
 static _Noreturn void spawn_child(struct master *, struct generation *,
 		    struct worker *);
-static const char *kind_name(enum worker_kind);
 static void	 describe_status(int, char *, size_t);
-static struct worker *find_worker(struct master *, pid_t,
-		    struct generation **);
 static void	 master_reap(struct master *);
 static void	 worker_died(struct master *, struct worker *, int);
 static void	 master_respawn_due(struct master *);
@@ -125,111 +78,6 @@ static struct timespec *master_deadline(struct master *, struct timespec *);
 static void	 raise_nofile(const struct config *);
 static int	 master_start(struct master *, struct config *);
 static void	 master_free(struct master *);
-
-static const char *
-kind_name(enum worker_kind kind)
-{
-	return kind == WORKER_TCP ? "tcp" : "udp";
-}
-
-/*
- * The workers `cf` needs over the listeners `ls`, which the generation
- * takes over; nothing forked yet.
- */
-static struct generation *
-gen_create(struct master *m, struct config *cf, struct listener_set *ls)
-{
-	struct generation *g;
-	int i;
-
-	if ((g = calloc(1, sizeof(*g))) == NULL) {
-		log_err("calloc generation");
-		return NULL;
-	}
-	g->ntcp = listen_count(ls, PROTO_TCP) > 0 ? cf->workers : 0;
-	g->nw = g->ntcp + (listen_count(ls, PROTO_UDP) > 0 ? 1 : 0);
-	if ((g->w = calloc(g->nw > 0 ? g->nw : 1, sizeof(*g->w))) == NULL ||
-	    (g->lock = acceptlock_create(cf->accept_lock)) == NULL ||
-	    (g->sb = scoreboard_create(g->nw > 0 ? g->nw : 1)) == NULL) {
-		log_errx("cannot set up generation %d", m->next_gen);
-		acceptlock_destroy(g->lock);
-		free(g->w);
-		free(g);
-		return NULL;
-	}
-	for (i = 0; i < g->nw; i++) {
-		g->w[i].kind = i < g->ntcp ? WORKER_TCP : WORKER_UDP;
-		g->w[i].slot = i < g->ntcp ? i : 0;
-		g->w[i].board = i;
-	}
-	g->id = m->next_gen++;
-	g->cf = cf;
-	g->ls = *ls;
-	memset(ls, 0, sizeof(*ls));
-	return g;
-}
-
-static void
-gen_free(struct generation *g)
-{
-	acceptlock_destroy(g->lock);
-	scoreboard_destroy(g->sb);
-	config_free(g->cf);
-	listen_free(&g->ls);
-	free(g->w);
-	free(g);
-}
-
-static int
-gen_alive(const struct generation *g)
-{
-	int i, n = 0;
-
-	for (i = 0; i < g->nw; i++)
-		if (g->w[i].pid > 0)
-			n++;
-	return n;
-}
-
-/* Every worker runs and has said it serves. */
-static bool
-gen_serving(const struct generation *g)
-{
-	int i;
-
-	for (i = 0; i < g->nw; i++)
-		if (g->w[i].pid <= 0 || !scoreboard_serving(g->sb, g->w[i].board))
-			return false;
-	return true;
-}
-
-static void
-gen_signal(struct generation *g, int signo)
-{
-	int i;
-
-	for (i = 0; i < g->nw; i++) {
-		g->w[i].respawn_ms = 0;
-		if (g->w[i].pid > 0 && kill(g->w[i].pid, signo) == -1 &&
-		    errno != ESRCH)
-			log_warn("kill %s worker %ld", kind_name(g->w[i].kind),
-			    (long)g->w[i].pid);
-	}
-}
-
-/* Its listeners are already closed or handed on; its workers drain. */
-static void
-gen_retire(struct master *m, struct generation *g, int signo)
-{
-	uint64_t grace = signo == SIGTERM ?
-	    (uint64_t)g->cf->shutdown_timeout_s * 1000 : 0;
-
-	(void)m;
-	g->state = GEN_RETIRING;
-	g->deadline_ms = clock_now_ms() + grace + KILL_GRACE_MS;
-	listen_free(&g->ls);
-	gen_signal(g, signo);
-}
 
 static _Noreturn void
 spawn_child(struct master *m, struct generation *g, struct worker *w)
@@ -284,7 +132,7 @@ spawn(struct master *m, struct generation *g, struct worker *w)
 	w->respawn_ms = 0;
 	scoreboard_clear(g->sb, w->board);
 	if ((pid = fork()) == -1) {
-		log_err("fork %s worker", kind_name(w->kind));
+		log_err("fork %s worker", gen_kind_name(w->kind));
 		w->respawn_ms = clock_now_ms() + RESPAWN_MAX_MS;
 		return;
 	}
@@ -311,21 +159,6 @@ describe_status(int status, char *buf, size_t len)
 		(void)snprintf(buf, len, "ended with status %#x", status);
 }
 
-static struct worker *
-find_worker(struct master *m, pid_t pid, struct generation **gp)
-{
-	struct generation *g;
-	int i;
-
-	for (g = m->gens; g != NULL; g = g->next)
-		for (i = 0; i < g->nw; i++)
-			if (g->w[i].pid == pid) {
-				*gp = g;
-				return &g->w[i];
-			}
-	return NULL;
-}
-
 static void
 master_reap(struct master *m)
 {
@@ -336,7 +169,7 @@ master_reap(struct master *m)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if ((w = find_worker(m, pid, &g)) == NULL)
+		if ((w = gen_find(m->gens, pid, &g)) == NULL)
 			continue;
 		w->pid = 0;
 		scoreboard_clear(g->sb, w->board);
@@ -347,15 +180,15 @@ master_reap(struct master *m)
 		describe_status(status, why, sizeof(why));
 		if (g->state == GEN_STARTING) {
 			(void)snprintf(what, sizeof(what), "%s worker %d of "
-			    "generation %d %s", kind_name(w->kind), w->slot,
+			    "generation %d %s", gen_kind_name(w->kind), w->slot,
 			    g->id, why);
 			reload_abort(m, what);
 		} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			log_info("%s worker %ld of generation %d %s",
-			    kind_name(w->kind), (long)pid, g->id, why);
+			    gen_kind_name(w->kind), (long)pid, g->id, why);
 		else
 			log_errx("%s worker %ld of generation %d %s",
-			    kind_name(w->kind), (long)pid, g->id, why);
+			    gen_kind_name(w->kind), (long)pid, g->id, why);
 	}
 	if (pid == -1 && errno != ECHILD)
 		log_warn("waitpid");
@@ -379,7 +212,7 @@ worker_died(struct master *m, struct worker *w, int status)
 		if (++w->init_failures >= INIT_FAILURES_MAX) {
 			log_errx("%s worker %d failed to start %d times in a "
 			    "row (see the errors above); giving up",
-			    kind_name(w->kind), w->slot, w->init_failures);
+			    gen_kind_name(w->kind), w->slot, w->init_failures);
 			m->exit_code = 1;
 			master_stop(m, STOP_FAST);
 			return;
@@ -393,7 +226,7 @@ worker_died(struct master *m, struct worker *w, int status)
 		delay = RESPAWN_MAX_MS;
 	w->crashes++;
 	w->respawn_ms = now + delay;
-	log_errx("%s worker %d %s; respawning in %llu ms", kind_name(w->kind),
+	log_errx("%s worker %d %s; respawning in %llu ms", gen_kind_name(w->kind),
 	    w->slot, why, (unsigned long long)delay);
 }
 
@@ -413,7 +246,7 @@ master_respawn_due(struct master *m)
 		spawn(m, m->cur, w);
 		if (w->pid > 0)
 			log_notice("respawned %s worker %d as pid %ld",
-			    kind_name(w->kind), w->slot, (long)w->pid);
+			    gen_kind_name(w->kind), w->slot, (long)w->pid);
 	}
 }
 
@@ -466,12 +299,13 @@ master_reload(struct master *m)
 		reload_failed(m, "cannot open the new listeners");
 		return;
 	}
-	if ((g = gen_create(m, cf, &ls)) == NULL) {
+	if ((g = gen_create(m->next_gen, cf, &ls)) == NULL) {
 		listen_abandon(&ls);
 		config_free(cf);
 		reload_failed(m, "cannot set up a new generation");
 		return;
 	}
+	m->next_gen++;
 	for (i = 0; i < g->ls.n; i++)
 		if (!g->ls.l[i].kept)
 			log_notice("listening on %s", g->ls.l[i].name);
@@ -485,7 +319,7 @@ master_reload(struct master *m)
 		spawn(m, g, &g->w[k]);
 		if (g->w[k].pid == 0) {
 			(void)snprintf(why, sizeof(why), "cannot fork %s "
-			    "worker %d: %s", kind_name(g->w[k].kind),
+			    "worker %d: %s", gen_kind_name(g->w[k].kind),
 			    g->w[k].slot, strerror(errno));
 			reload_abort(m, why);
 			return;
@@ -518,7 +352,7 @@ reload_abort(struct master *m, const char *why)
 
 	m->starting = NULL;
 	listen_close_except(&g->ls, &m->cur->ls, true);
-	gen_retire(m, g, SIGTERM);
+	gen_retire(g, SIGTERM);
 	reload_failed(m, why);
 }
 
@@ -536,7 +370,7 @@ reload_commit(struct master *m)
 	/* Removed listeners close now: the new workers never had them. */
 	listen_close_except(&old->ls, &g->ls, true);
 	log_configure(g->cf->log_facility, g->cf->log_level);
-	gen_retire(m, old, SIGTERM);
+	gen_retire(old, SIGTERM);
 	log_notice("reload complete: generation %d, %d tcp workers, accept "
 	    "lock %s; generation %d draining", g->id, g->ntcp,
 	    acceptlock_name(g->cf->accept_lock), old->id);
@@ -597,14 +431,14 @@ master_stop(struct master *m, enum stop_how how)
 	if ((g = m->starting) != NULL) {
 		m->starting = NULL;
 		listen_close_except(&g->ls, &m->cur->ls, false);
-		gen_retire(m, g, signo);
+		gen_retire(g, signo);
 	}
 	listen_close_except(&m->cur->ls, NULL, false);
 	grace = how == STOP_GRACEFUL ?
 	    (uint64_t)m->cur->cf->shutdown_timeout_s * 1000 : 0;
 	if (m->stop_kill_ms == 0 ||
-	    clock_now_ms() + grace + KILL_GRACE_MS < m->stop_kill_ms)
-		m->stop_kill_ms = clock_now_ms() + grace + KILL_GRACE_MS;
+	    clock_now_ms() + grace + GEN_KILL_GRACE_MS < m->stop_kill_ms)
+		m->stop_kill_ms = clock_now_ms() + grace + GEN_KILL_GRACE_MS;
 	for (g = m->gens; g != NULL; g = g->next)
 		gen_signal(g, signo);
 	master_reap(m);
@@ -701,10 +535,11 @@ master_start(struct master *m, struct config *cf)
 		listen_abandon(&ls);
 		return -1;
 	}
-	if ((m->cur = gen_create(m, cf, &ls)) == NULL) {
+	if ((m->cur = gen_create(m->next_gen, cf, &ls)) == NULL) {
 		listen_abandon(&ls);
 		return -1;
 	}
+	m->next_gen++;
 	m->cur->state = GEN_SERVING;
 	m->gens = m->cur;
 	if (!m->opts->foreground && proc_daemonize(&m->ready_fd) == -1)

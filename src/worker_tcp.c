@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "conn.h"
+#include "conntab.h"
 #include "log.h"
 #include "proc.h"
 #include "scoreboard.h"
@@ -46,14 +47,9 @@ struct worker_tcp {
 	uint64_t		 now_ms;
 	uint64_t		 accept_resume_ms;
 	uint64_t		 drain_deadline_ms;
-	int			 nconns;
 	uint64_t		 accepted;
-	struct conn		*oldest;	/* by last activity */
-	struct conn		*newest;
-	struct conn		*runq;		/* budget spent, work left */
-	struct conn		*runq_tail;
-	struct conn		*spare;		/* recycled conn structs */
-	size_t			 nspare;
+	struct conntab		 tab;
+	uint64_t		 closed[CONN_END_NREASONS];
 	struct buf_pool		 pool;
 	struct log_ratelimit	 accept_rl;	/* EMFILE and friends */
 	struct log_ratelimit	 warn_rl;	/* lock and epoll failures */
@@ -68,11 +64,11 @@ static void	 accept_ready(struct worker_tcp *, int);
 static void	 accept_batch(struct worker_tcp *, int);
 static void	 accept_failed(struct worker_tcp *);
 static void	 conn_add(struct worker_tcp *, int);
-static void	 conn_drop(struct worker_tcp *, struct conn *);
-static void	 conn_touch(struct worker_tcp *, struct conn *);
-static void	 conn_unlink(struct worker_tcp *, struct conn *);
-static void	 conn_service(struct worker_tcp *, struct conn *);
-static void	 conn_event(struct worker_tcp *, struct conn *, uint32_t);
+static void	 conn_drop(struct worker_tcp *, struct conn_entry *,
+		    enum conn_end);
+static void	 conn_service(struct worker_tcp *, struct conn_entry *);
+static void	 conn_event(struct worker_tcp *, struct conn_entry *,
+		    uint32_t);
 static void	 run_queue(struct worker_tcp *);
 static void	 expire_idle(struct worker_tcp *);
 static void	 drain_start(struct worker_tcp *);
@@ -106,6 +102,7 @@ tcp_setup(struct worker_tcp *w)
 		if (ls->l[i].proto == PROTO_TCP && ls->l[i].fd != -1)
 			w->lfds[w->nlfds++] = ls->l[i].fd;
 	buf_pool_init(&w->pool, SPARE_BUFS_MAX);
+	conntab_init(&w->tab, SPARE_CONNS_MAX);
 	w->accept_rl.interval_ms = 10000;
 	w->warn_rl.interval_ms = 10000;
 }
@@ -160,7 +157,7 @@ static void
 update_accepting(struct worker_tcp *w)
 {
 	/* A full worker that won the lock would accept what it cannot serve. */
-	bool want = !w->draining && w->nconns < w->cf->max_connections &&
+	bool want = !w->draining && w->tab.n < w->cf->max_connections &&
 	    w->now_ms >= w->accept_resume_ms;
 
 	if (want != w->listening)
@@ -211,15 +208,15 @@ accept_batch(struct worker_tcp *w, int lfd)
 	int fd, i;
 
 	for (i = 0; i < ACCEPT_BATCH &&
-	    w->nconns < w->cf->max_connections; i++) {
+	    w->tab.n < w->cf->max_connections; i++) {
 		/*
 		 * The first awake worker would take a whole burst (four
 		 * bulk streams on one core while another idles): leave a
 		 * connection to a sleeping worker with fewer, once; if it
 		 * has not taken it when we are back, we do.
 		 */
-		if (w->we->share_bursts && !w->deferred && w->nconns > 1 &&
-		    scoreboard_has_idler(w->we->sb, w->we->board, w->nconns)) {
+		if (w->we->share_bursts && !w->deferred && w->tab.n > 1 &&
+		    scoreboard_has_idler(w->we->sb, w->we->board, w->tab.n)) {
 			w->deferred = true;
 			pause_accepting(w, LOCK_RETRY_MS);
 			return;
@@ -260,110 +257,68 @@ static void
 conn_add(struct worker_tcp *w, int fd)
 {
 	struct epoll_event ev;
-	struct conn *c;
+	struct conn_entry *e;
 
-	if ((c = w->spare) != NULL) {
-		w->spare = c->next;
-		w->nspare--;
-	} else if ((c = malloc(sizeof(*c))) == NULL) {
+	if ((e = conntab_add(&w->tab, w->now_ms)) == NULL) {
 		log_warn("tcp worker: malloc connection");
 		(void)close(fd);
 		return;
 	}
-	conn_init(c, fd, w->now_ms);
+	conn_init(&e->c, fd);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
-	ev.data.ptr = c;
+	ev.data.ptr = e;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		log_warn("tcp worker: epoll_ctl add connection");
 		(void)close(fd);
-		free(c);
+		conntab_remove(&w->tab, e);
 		return;
 	}
-	c->prev = w->newest;
-	if (w->newest != NULL)
-		w->newest->next = c;
-	else
-		w->oldest = c;
-	w->newest = c;
-	w->nconns++;
 	w->accepted++;
-	scoreboard_set_conns(w->we->sb, w->we->board, w->nconns);
+	scoreboard_set_conns(w->we->sb, w->we->board, w->tab.n);
 }
 
+/*
+ * The one way a connection ends: the reason is logged and counted here.
+ * Closing the descriptor also removes it from the epoll set.
+ */
 static void
-conn_unlink(struct worker_tcp *w, struct conn *c)
+conn_drop(struct worker_tcp *w, struct conn_entry *e, enum conn_end why)
 {
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		w->oldest = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	else
-		w->newest = c->prev;
-	c->prev = c->next = NULL;
-}
-
-/* Closing the descriptor also removes it from the epoll set. */
-static void
-conn_drop(struct worker_tcp *w, struct conn *c)
-{
-	log_debug("tcp worker: closing fd %d after %llu bytes", c->fd,
-	    (unsigned long long)c->bytes);
-	conn_unlink(w, c);
-	conn_close(c, &w->pool);
-	w->nconns--;
-	scoreboard_set_conns(w->we->sb, w->we->board, w->nconns);
-	if (w->nspare < SPARE_CONNS_MAX) {
-		c->next = w->spare;
-		w->spare = c;
-		w->nspare++;
-	} else
-		free(c);
+	log_debug("tcp worker: fd %d closed (%s) after %llu bytes", e->c.fd,
+	    conn_end_name(why), (unsigned long long)e->c.bytes);
+	w->closed[why]++;
+	conn_close(&e->c, &w->pool);
+	conntab_remove(&w->tab, e);
+	scoreboard_set_conns(w->we->sb, w->we->board, w->tab.n);
 }
 
 static void
-conn_touch(struct worker_tcp *w, struct conn *c)
-{
-	c->active_ms = w->now_ms;
-	if (c == w->newest)
-		return;
-	conn_unlink(w, c);
-	c->prev = w->newest;
-	w->newest->next = c;
-	w->newest = c;
-}
-
-static void
-conn_service(struct worker_tcp *w, struct conn *c)
+conn_service(struct worker_tcp *w, struct conn_entry *e)
 {
 	bool moved;
 
-	switch (conn_run(c, &w->pool, CONN_BUDGET, &moved)) {
+	switch (conn_run(&e->c, &w->pool, CONN_BUDGET, &moved)) {
 	case CONN_DONE:
-		conn_drop(w, c);
+		conn_drop(w, e, e->c.failed ? CONN_END_ERROR :
+		    CONN_END_CLIENT);
 		return;
 	case CONN_MORE:
 		/* Let other connections have their turn before this one's next. */
-		c->queued = true;
-		c->run_next = NULL;
-		if (w->runq_tail != NULL)
-			w->runq_tail->run_next = c;
-		else
-			w->runq = c;
-		w->runq_tail = c;
+		conntab_queue(&w->tab, e);
 		break;
 	case CONN_IDLE:
 		break;
 	}
 	if (moved)
-		conn_touch(w, c);
+		conntab_touch(&w->tab, e, w->now_ms);
 }
 
 static void
-conn_event(struct worker_tcp *w, struct conn *c, uint32_t events)
+conn_event(struct worker_tcp *w, struct conn_entry *e, uint32_t events)
 {
+	struct conn *c = &e->c;
+
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI))
 		c->must_drain = true;
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI))
@@ -371,20 +326,19 @@ conn_event(struct worker_tcp *w, struct conn *c, uint32_t events)
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->can_write = true;
 	/* A queued connection runs from the queue, where it can be freed. */
-	if (!c->queued)
-		conn_service(w, c);
+	if (!e->queued)
+		conn_service(w, e);
 }
 
 static void
 run_queue(struct worker_tcp *w)
 {
-	struct conn *c, *q = w->runq;
+	struct conn_entry *e, *q = conntab_take_queue(&w->tab);
 
-	w->runq = w->runq_tail = NULL;
-	while ((c = q) != NULL) {
-		q = c->run_next;
-		c->queued = false;
-		conn_service(w, c);
+	while ((e = q) != NULL) {
+		q = e->run_next;
+		e->queued = false;
+		conn_service(w, e);
 	}
 }
 
@@ -392,16 +346,13 @@ static void
 expire_idle(struct worker_tcp *w)
 {
 	uint64_t limit = (uint64_t)w->cf->idle_timeout_s * 1000;
-	struct conn *c;
+	struct conn_entry *e;
 
 	if (limit == 0)
 		return;
-	while ((c = w->oldest) != NULL && !c->queued &&
-	    w->now_ms - c->active_ms >= limit) {
-		log_debug("tcp worker: fd %d idle for %d s", c->fd,
-		    w->cf->idle_timeout_s);
-		conn_drop(w, c);
-	}
+	while ((e = w->tab.oldest) != NULL && !e->queued &&
+	    w->now_ms - e->active_ms >= limit)
+		conn_drop(w, e, CONN_END_IDLE);
 }
 
 /* Stop accepting at once; serve what is open until it closes or time is up. */
@@ -421,15 +372,16 @@ drain_start(struct worker_tcp *w)
 		(void)close(w->lfds[i]);
 	w->nlfds = 0;
 	log_info("tcp worker: draining %d connections (worker %d of "
-	    "generation %d)", w->nconns, w->we->slot, w->we->generation);
+	    "generation %d)", w->tab.n, w->we->slot, w->we->generation);
 }
 
 static void
 close_all(struct worker_tcp *w)
 {
-	while (w->oldest != NULL)
-		conn_drop(w, w->oldest);
-	w->runq = w->runq_tail = NULL;
+	(void)conntab_take_queue(&w->tab);
+	while (w->tab.oldest != NULL)
+		conn_drop(w, w->tab.oldest, CONN_END_SHUTDOWN);
+	conntab_free_spares(&w->tab);
 }
 
 static int
@@ -437,14 +389,14 @@ next_timeout(struct worker_tcp *w)
 {
 	uint64_t t = UINT64_MAX, d;
 
-	if (w->runq != NULL)
+	if (w->tab.runq != NULL)
 		return 0;
 	if (!w->listening && !w->draining &&
-	    w->nconns < w->cf->max_connections)
+	    w->tab.n < w->cf->max_connections)
 		t = w->accept_resume_ms > w->now_ms ?
 		    w->accept_resume_ms - w->now_ms : 0;
-	if (w->cf->idle_timeout_s > 0 && w->oldest != NULL) {
-		d = w->oldest->active_ms +
+	if (w->cf->idle_timeout_s > 0 && w->tab.oldest != NULL) {
+		d = w->tab.oldest->active_ms +
 		    (uint64_t)w->cf->idle_timeout_s * 1000;
 		d = d > w->now_ms ? d - w->now_ms : 0;
 		if (d < t)
@@ -462,17 +414,25 @@ next_timeout(struct worker_tcp *w)
 static _Noreturn void
 tcp_exit(struct worker_tcp *w, const char *why)
 {
-	log_info("tcp worker %d exiting (%s): accepted %llu connections "
-	    "(generation %d)", w->we->slot, why,
-	    (unsigned long long)w->accepted, w->we->generation);
 	/*
 	 * A fast stop owes nothing more: the kernel closes every socket as
 	 * close_all would, and atexit work (a sanitizer's leak scan) must
 	 * not delay the port's release.
 	 */
 	if (w->want_quit)
+		w->closed[CONN_END_SHUTDOWN] += w->tab.n;
+	else
+		close_all(w);
+	log_info("tcp worker %d exiting (%s): accepted %llu connections "
+	    "(generation %d); closed %llu by the client, %llu on an error, "
+	    "%llu idle, %llu at shutdown", w->we->slot, why,
+	    (unsigned long long)w->accepted, w->we->generation,
+	    (unsigned long long)w->closed[CONN_END_CLIENT],
+	    (unsigned long long)w->closed[CONN_END_ERROR],
+	    (unsigned long long)w->closed[CONN_END_IDLE],
+	    (unsigned long long)w->closed[CONN_END_SHUTDOWN]);
+	if (w->want_quit)
 		_exit(0);
-	close_all(w);
 	exit(0);
 }
 
@@ -499,7 +459,7 @@ worker_tcp_run(const struct worker_env *we)
 			tcp_exit(&w, "fast shutdown");
 		if (w.want_drain)
 			drain_start(&w);
-		if (w.draining && w.nconns == 0)
+		if (w.draining && w.tab.n == 0)
 			tcp_exit(&w, "drained");
 		if (w.draining && w.now_ms >= w.drain_deadline_ms)
 			tcp_exit(&w, "shutdown timeout");

@@ -30,7 +30,7 @@ pair_open(struct pair *p)
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
 	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
 	buf_pool_init(&p->pool, 4);
-	conn_init(&p->c, sv[0], 0);
+	conn_init(&p->c, sv[0]);
 	ck_assert(!p->c.can_read);	/* the first epoll edge will say */
 	p->c.can_read = true;		/* as that edge would */
 	p->peer = sv[1];

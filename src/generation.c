@@ -1,0 +1,131 @@
+/* generation.c: the workers started from one configuration, and their slots. */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "generation.h"
+#include "log.h"
+
+const char *
+gen_kind_name(enum worker_kind kind)
+{
+	return kind == WORKER_TCP ? "tcp" : "udp";
+}
+
+/*
+ * The workers `cf` needs over the listeners `ls`, which the generation
+ * takes over; nothing forked yet.
+ */
+struct generation *
+gen_create(int id, struct config *cf, struct listener_set *ls)
+{
+	struct generation *g;
+	int i;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		log_err("calloc generation");
+		return NULL;
+	}
+	g->ntcp = listen_count(ls, PROTO_TCP) > 0 ? cf->workers : 0;
+	g->nw = g->ntcp + (listen_count(ls, PROTO_UDP) > 0 ? 1 : 0);
+	if ((g->w = calloc(g->nw > 0 ? g->nw : 1, sizeof(*g->w))) == NULL ||
+	    (g->lock = acceptlock_create(cf->accept_lock)) == NULL ||
+	    (g->sb = scoreboard_create(g->nw > 0 ? g->nw : 1)) == NULL) {
+		log_errx("cannot set up generation %d", id);
+		acceptlock_destroy(g->lock);
+		free(g->w);
+		free(g);
+		return NULL;
+	}
+	for (i = 0; i < g->nw; i++) {
+		g->w[i].kind = i < g->ntcp ? WORKER_TCP : WORKER_UDP;
+		g->w[i].slot = i < g->ntcp ? i : 0;
+		g->w[i].board = i;
+	}
+	g->id = id;
+	g->cf = cf;
+	g->ls = *ls;
+	memset(ls, 0, sizeof(*ls));
+	return g;
+}
+
+void
+gen_free(struct generation *g)
+{
+	acceptlock_destroy(g->lock);
+	scoreboard_destroy(g->sb);
+	config_free(g->cf);
+	listen_free(&g->ls);
+	free(g->w);
+	free(g);
+}
+
+int
+gen_alive(const struct generation *g)
+{
+	int i, n = 0;
+
+	for (i = 0; i < g->nw; i++)
+		if (g->w[i].pid > 0)
+			n++;
+	return n;
+}
+
+/* Every worker runs and has said it serves. */
+bool
+gen_serving(const struct generation *g)
+{
+	int i;
+
+	for (i = 0; i < g->nw; i++)
+		if (g->w[i].pid <= 0 || !scoreboard_serving(g->sb, g->w[i].board))
+			return false;
+	return true;
+}
+
+void
+gen_signal(struct generation *g, int signo)
+{
+	int i;
+
+	for (i = 0; i < g->nw; i++) {
+		g->w[i].respawn_ms = 0;
+		if (g->w[i].pid > 0 && kill(g->w[i].pid, signo) == -1 &&
+		    errno != ESRCH)
+			log_warn("kill %s worker %ld", gen_kind_name(g->w[i].kind),
+			    (long)g->w[i].pid);
+	}
+}
+
+/* Its listeners are already closed or handed on; its workers drain. */
+void
+gen_retire(struct generation *g, int signo)
+{
+	uint64_t grace = signo == SIGTERM ?
+	    (uint64_t)g->cf->shutdown_timeout_s * 1000 : 0;
+
+	g->state = GEN_RETIRING;
+	g->deadline_ms = clock_now_ms() + grace + GEN_KILL_GRACE_MS;
+	listen_free(&g->ls);
+	gen_signal(g, signo);
+}
+
+/* The slot of `pid` in the list starting at `g`, and its generation. */
+struct worker *
+gen_find(struct generation *g, pid_t pid, struct generation **gp)
+{
+	int i;
+
+	for (; g != NULL; g = g->next)
+		for (i = 0; i < g->nw; i++)
+			if (g->w[i].pid == pid) {
+				*gp = g;
+				return &g->w[i];
+			}
+	return NULL;
+}
