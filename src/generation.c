@@ -83,7 +83,8 @@ gen_serving(const struct generation *g)
 	int i;
 
 	for (i = 0; i < g->nw; i++)
-		if (g->w[i].pid <= 0 || !scoreboard_serving(g->sb, g->w[i].board))
+		if (g->w[i].pid <= 0 ||
+		    !scoreboard_serving(g->sb, g->w[i].board))
 			return false;
 	return true;
 }
@@ -97,7 +98,8 @@ gen_signal(struct generation *g, int signo)
 		g->w[i].respawn_ms = 0;
 		if (g->w[i].pid > 0 && kill(g->w[i].pid, signo) == -1 &&
 		    errno != ESRCH)
-			log_warn("kill %s worker %ld", gen_kind_name(g->w[i].kind),
+			log_warn("kill %s worker %ld",
+			    gen_kind_name(g->w[i].kind),
 			    (long)g->w[i].pid);
 	}
 }

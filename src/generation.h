@@ -52,7 +52,8 @@ struct generation {
 	struct generation	*next;
 };
 
-struct generation	*gen_create(int, struct config *, struct listener_set *);
+struct generation	*gen_create(int, struct config *,
+			    struct listener_set *);
 void			 gen_free(struct generation *);
 int			 gen_alive(const struct generation *);
 bool			 gen_serving(const struct generation *);

@@ -243,7 +243,7 @@ listen_free(struct listener_set *set)
 }
 
 void
-listen_close_proto(struct listener_set *set, enum config_proto keep)
+listen_keep_only(struct listener_set *set, enum config_proto keep)
 {
 	size_t i;
 

@@ -40,8 +40,8 @@ void	 listen_close_except(struct listener_set *, const struct listener_set *,
 	    bool);
 void	 listen_close_all(struct listener_set *);
 void	 listen_free(struct listener_set *);
-/* Close in this process every listener not of `proto` (after fork). */
-void	 listen_close_proto(struct listener_set *, enum config_proto);
+/* After fork: keep the listeners of `proto`, close every other one. */
+void	 listen_keep_only(struct listener_set *, enum config_proto);
 size_t	 listen_count(const struct listener_set *, enum config_proto);
 
 #endif

@@ -45,10 +45,10 @@ struct master {
 	pid_t			 pid;
 	struct generation	*gens;		/* every generation alive */
 	struct generation	*cur;		/* the serving one */
-	struct generation	*starting;	/* a reload's, until it serves */
+	struct generation	*starting;	/* a reload's, not yet serving */
 	int			 next_gen;
 	enum master_state	 state;
-	bool			 announced;	/* the first generation served */
+	bool			 announced;	/* first generation served */
 	bool			 want_reload;	/* HUP during a reload */
 	uint64_t		 stop_kill_ms;
 	struct pidfile		 pf;
@@ -117,10 +117,10 @@ spawn_child(struct master *m, struct generation *g, struct worker *w)
 	we.drop_privileges = m->is_root;
 	we.foreground = m->opts->foreground;
 	if (w->kind == WORKER_TCP) {
-		listen_close_proto(&g->ls, PROTO_TCP);
+		listen_keep_only(&g->ls, PROTO_TCP);
 		worker_tcp_run(&we);
 	}
-	listen_close_proto(&g->ls, PROTO_UDP);
+	listen_keep_only(&g->ls, PROTO_UDP);
 	worker_udp_run(&we);
 }
 
@@ -221,12 +221,14 @@ worker_died(struct master *m, struct worker *w, int status)
 		w->init_failures = 0;
 	if (now - w->started_ms >= HEALTHY_MS)
 		w->crashes = 0;
-	delay = (uint64_t)RESPAWN_BASE_MS << (w->crashes < 10 ? w->crashes : 10);
+	delay = (uint64_t)RESPAWN_BASE_MS <<
+	    (w->crashes < 10 ? w->crashes : 10);
 	if (delay > RESPAWN_MAX_MS)
 		delay = RESPAWN_MAX_MS;
 	w->crashes++;
 	w->respawn_ms = now + delay;
-	log_errx("%s worker %d %s; respawning in %llu ms", gen_kind_name(w->kind),
+	log_errx("%s worker %d %s; respawning in %llu ms",
+	    gen_kind_name(w->kind),
 	    w->slot, why, (unsigned long long)delay);
 }
 
@@ -617,8 +619,8 @@ master_run(struct config *cf, const struct master_opts *opts)
 		master_respawn_due(&m);
 		pfd.fd = m.wake[0];
 		pfd.events = POLLIN;
-		if (ppoll(&pfd, 1, master_deadline(&m, &ts), &m.waitmask) == -1 &&
-		    errno != EINTR)
+		if (ppoll(&pfd, 1, master_deadline(&m, &ts), &m.waitmask) ==
+		    -1 && errno != EINTR)
 			fatal("ppoll");
 	}
 	log_notice("echod stopped");

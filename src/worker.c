@@ -46,7 +46,8 @@ worker_init(const struct worker_env *we, const char *role)
 	(void)snprintf(title, sizeof(title), "echod: %s", role);
 	proc_title_set(title);
 	if (we->drop_privileges &&
-	    proc_drop_privileges(we->cf->uid, we->cf->gid, we->cf->user) == -1) {
+	    proc_drop_privileges(we->cf->uid, we->cf->gid, we->cf->user) ==
+	    -1) {
 		log_errx("%s: cannot switch to user %s and group %s; exiting",
 		    role, we->cf->user, we->cf->group);
 		exit(PROC_EXIT_INIT);
@@ -55,7 +56,7 @@ worker_init(const struct worker_env *we, const char *role)
 		log_errx("%s: cannot drop capabilities; exiting", role);
 		exit(PROC_EXIT_INIT);
 	}
-	/* After the drop: changing credentials clears the parent-death signal. */
+	/* After the drop: changing credentials clears the death signal. */
 	if (proc_watch_parent(we->master_pid) == -1)
 		exit(PROC_EXIT_INIT);
 	return sigfd;

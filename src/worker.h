@@ -18,12 +18,12 @@ struct worker_env {
 	struct acceptlock	*lock;		/* TCP workers only */
 	struct scoreboard	*sb;		/* the generation's */
 	int			 board;		/* our slot in sb */
-	bool			 share_bursts;	/* several TCP workers, a lock */
+	bool			 share_bursts;	/* TCP workers > 1, a lock */
 	pid_t			 master_pid;
 	int			 wake_fd;	/* tells the master we serve */
 	int			 slot;
 	int			 generation;
-	bool			 drop_privileges;	/* master runs as root */
+	bool			 drop_privileges; /* master runs as root */
 	bool			 foreground;	/* else stderr is not ours */
 };
 

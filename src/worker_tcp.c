@@ -43,7 +43,7 @@ struct worker_tcp {
 	bool			 listening;	/* listeners in the epoll set */
 	bool			 draining;
 	int			 lock_busy;	/* lock races lost in a row */
-	bool			 deferred;	/* left the last one to an idler */
+	bool			 deferred;	/* left one to an idler */
 	uint64_t		 now_ms;
 	uint64_t		 accept_resume_ms;
 	uint64_t		 drain_deadline_ms;
@@ -77,49 +77,49 @@ static int	 next_timeout(struct worker_tcp *);
 static _Noreturn void tcp_exit(struct worker_tcp *, const char *);
 
 static void
-tcp_setup(struct worker_tcp *w)
+tcp_setup(struct worker_tcp *wt)
 {
-	struct listener_set *ls = w->we->ls;
+	struct listener_set *ls = wt->we->ls;
 	struct epoll_event ev;
 	size_t i;
 
-	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+	if ((wt->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		log_err("tcp worker: epoll_create1");
 		exit(PROC_EXIT_INIT);
 	}
-	if ((w->lfds = calloc(ls->n, sizeof(*w->lfds))) == NULL) {
+	if ((wt->lfds = calloc(ls->n, sizeof(*wt->lfds))) == NULL) {
 		log_err("tcp worker: calloc");
 		exit(PROC_EXIT_INIT);
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.u64 = SIGNAL_TAG;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->sigfd, &ev) == -1) {
+	if (epoll_ctl(wt->epfd, EPOLL_CTL_ADD, wt->sigfd, &ev) == -1) {
 		log_err("tcp worker: epoll_ctl add signalfd");
 		exit(PROC_EXIT_INIT);
 	}
 	for (i = 0; i < ls->n; i++)
 		if (ls->l[i].proto == PROTO_TCP && ls->l[i].fd != -1)
-			w->lfds[w->nlfds++] = ls->l[i].fd;
-	buf_pool_init(&w->pool, SPARE_BUFS_MAX);
-	conntab_init(&w->tab, SPARE_CONNS_MAX);
-	w->accept_rl.interval_ms = 10000;
-	w->warn_rl.interval_ms = 10000;
+			wt->lfds[wt->nlfds++] = ls->l[i].fd;
+	buf_pool_init(&wt->pool, SPARE_BUFS_MAX);
+	conntab_init(&wt->tab, SPARE_CONNS_MAX);
+	wt->accept_rl.interval_ms = 10000;
+	wt->warn_rl.interval_ms = 10000;
 }
 
 static void
-take_signals(struct worker_tcp *w)
+take_signals(struct worker_tcp *wt)
 {
 	uint64_t suppressed;
 	int signo;
 
-	while ((signo = sig_fd_read(w->sigfd)) > 0) {
+	while ((signo = sig_fd_read(wt->sigfd)) > 0) {
 		if (signo == SIGQUIT)
-			w->want_quit = true;
+			wt->want_quit = true;
 		else
-			w->want_drain = true;
+			wt->want_drain = true;
 	}
-	if (signo == -1 && log_ratelimit_allow(&w->warn_rl, w->now_ms,
+	if (signo == -1 && log_ratelimit_allow(&wt->warn_rl, wt->now_ms,
 	    &suppressed))
 		log_warn("tcp worker: read signalfd (%llu more suppressed)",
 		    (unsigned long long)suppressed);
@@ -131,100 +131,101 @@ take_signals(struct worker_tcp *w)
  * EPOLLEXCLUSIVE lets the kernel wake a single worker per connection.
  */
 static void
-arm_listeners(struct worker_tcp *w, bool on)
+arm_listeners(struct worker_tcp *wt, bool on)
 {
 	struct epoll_event ev;
 	uint64_t suppressed;
 	size_t i;
 
-	for (i = 0; i < w->nlfds; i++) {
+	for (i = 0; i < wt->nlfds; i++) {
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN;
-		if (acceptlock_kind(w->we->lock) == ACCEPTLOCK_NONE)
+		if (acceptlock_kind(wt->we->lock) == ACCEPTLOCK_NONE)
 			ev.events |= EPOLLEXCLUSIVE;
 		ev.data.u64 = LISTENER_TAG | i;
-		if (epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-		    w->lfds[i], &ev) == -1 && log_ratelimit_allow(&w->warn_rl,
-		    w->now_ms, &suppressed))
+		if (epoll_ctl(wt->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+		    wt->lfds[i], &ev) == -1 && log_ratelimit_allow(&wt->warn_rl,
+		    wt->now_ms, &suppressed))
 			log_warn("tcp worker: epoll_ctl %s listener fd %d "
 			    "(%llu more suppressed)", on ? "add" : "del",
-			    w->lfds[i], (unsigned long long)suppressed);
+			    wt->lfds[i], (unsigned long long)suppressed);
 	}
-	w->listening = on;
+	wt->listening = on;
 }
 
 static void
-update_accepting(struct worker_tcp *w)
+update_accepting(struct worker_tcp *wt)
 {
 	/* A full worker that won the lock would accept what it cannot serve. */
-	bool want = !w->draining && w->tab.n < w->cf->max_connections &&
-	    w->now_ms >= w->accept_resume_ms;
+	bool want = !wt->draining && wt->tab.n < wt->cf->max_connections &&
+	    wt->now_ms >= wt->accept_resume_ms;
 
-	if (want != w->listening)
-		arm_listeners(w, want);
+	if (want != wt->listening)
+		arm_listeners(wt, want);
 }
 
 static void
-pause_accepting(struct worker_tcp *w, uint64_t ms)
+pause_accepting(struct worker_tcp *wt, uint64_t ms)
 {
-	w->accept_resume_ms = w->now_ms + ms;
-	update_accepting(w);
+	wt->accept_resume_ms = wt->now_ms + ms;
+	update_accepting(wt);
 }
 
 static void
-accept_ready(struct worker_tcp *w, int lfd)
+accept_ready(struct worker_tcp *wt, int lfd)
 {
 	uint64_t suppressed;
 	int r;
 
-	if (!w->listening)
+	if (!wt->listening)
 		return;		/* stood down earlier in this batch of events */
-	if ((r = acceptlock_try(w->we->lock)) == 0) {
-		if (++w->lock_busy >= LOCK_BUSY_MAX) {
-			w->lock_busy = 0;
-			pause_accepting(w, LOCK_RETRY_MS);
+	if ((r = acceptlock_try(wt->we->lock)) == 0) {
+		if (++wt->lock_busy >= LOCK_BUSY_MAX) {
+			wt->lock_busy = 0;
+			pause_accepting(wt, LOCK_RETRY_MS);
 		}
 		return;
 	}
-	w->lock_busy = 0;
+	wt->lock_busy = 0;
 	if (r == -1) {
-		if (log_ratelimit_allow(&w->warn_rl, w->now_ms, &suppressed))
+		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
 			log_warn("tcp worker: accept lock (%llu more "
 			    "suppressed)", (unsigned long long)suppressed);
-		pause_accepting(w, ACCEPT_PAUSE_MS);
+		pause_accepting(wt, ACCEPT_PAUSE_MS);
 		return;
 	}
-	if (acceptlock_recovered(w->we->lock))
+	if (acceptlock_recovered(wt->we->lock))
 		log_warnx("tcp worker: took over the accept lock from a "
 		    "worker that died holding it");
-	accept_batch(w, lfd);
-	acceptlock_release(w->we->lock);
-	update_accepting(w);
+	accept_batch(wt, lfd);
+	acceptlock_release(wt->we->lock);
+	update_accepting(wt);
 }
 
 static void
-accept_batch(struct worker_tcp *w, int lfd)
+accept_batch(struct worker_tcp *wt, int lfd)
 {
 	int fd, i;
 
 	for (i = 0; i < ACCEPT_BATCH &&
-	    w->tab.n < w->cf->max_connections; i++) {
+	    wt->tab.n < wt->cf->max_connections; i++) {
 		/*
 		 * The first awake worker would take a whole burst (four
 		 * bulk streams on one core while another idles): leave a
 		 * connection to a sleeping worker with fewer, once; if it
 		 * has not taken it when we are back, we do.
 		 */
-		if (w->we->share_bursts && !w->deferred && w->tab.n > 1 &&
-		    scoreboard_has_idler(w->we->sb, w->we->board, w->tab.n)) {
-			w->deferred = true;
-			pause_accepting(w, LOCK_RETRY_MS);
+		if (wt->we->share_bursts && !wt->deferred && wt->tab.n > 1 &&
+		    scoreboard_has_idler(wt->we->sb, wt->we->board,
+		    wt->tab.n)) {
+			wt->deferred = true;
+			pause_accepting(wt, LOCK_RETRY_MS);
 			return;
 		}
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd != -1) {
-			w->deferred = false;
-			conn_add(w, fd);
+			wt->deferred = false;
+			conn_add(wt, fd);
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -232,34 +233,34 @@ accept_batch(struct worker_tcp *w, int lfd)
 		if (errno == EINTR || errno == ECONNABORTED ||
 		    errno == EPROTO || errno == EPERM)
 			continue;
-		accept_failed(w);
+		accept_failed(wt);
 		return;
 	}
 }
 
 /* EMFILE and friends: a busy loop would not free a descriptor; pause. */
 static void
-accept_failed(struct worker_tcp *w)
+accept_failed(struct worker_tcp *wt)
 {
 	uint64_t suppressed;
 	int saved_errno = errno;
 
-	if (log_ratelimit_allow(&w->accept_rl, w->now_ms, &suppressed)) {
+	if (log_ratelimit_allow(&wt->accept_rl, wt->now_ms, &suppressed)) {
 		errno = saved_errno;
 		log_warn("tcp worker: accept4 (pausing accepts for %d ms; "
 		    "%llu more since last logged)", ACCEPT_PAUSE_MS,
 		    (unsigned long long)suppressed);
 	}
-	w->accept_resume_ms = w->now_ms + ACCEPT_PAUSE_MS;
+	wt->accept_resume_ms = wt->now_ms + ACCEPT_PAUSE_MS;
 }
 
 static void
-conn_add(struct worker_tcp *w, int fd)
+conn_add(struct worker_tcp *wt, int fd)
 {
 	struct epoll_event ev;
 	struct conn_entry *e;
 
-	if ((e = conntab_add(&w->tab, w->now_ms)) == NULL) {
+	if ((e = conntab_add(&wt->tab, wt->now_ms)) == NULL) {
 		log_warn("tcp worker: malloc connection");
 		(void)close(fd);
 		return;
@@ -268,14 +269,14 @@ conn_add(struct worker_tcp *w, int fd)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
 	ev.data.ptr = e;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+	if (epoll_ctl(wt->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		log_warn("tcp worker: epoll_ctl add connection");
 		(void)close(fd);
-		conntab_remove(&w->tab, e);
+		conntab_remove(&wt->tab, e);
 		return;
 	}
-	w->accepted++;
-	scoreboard_set_conns(w->we->sb, w->we->board, w->tab.n);
+	wt->accepted++;
+	scoreboard_set_conns(wt->we->sb, wt->we->board, wt->tab.n);
 }
 
 /*
@@ -283,39 +284,39 @@ conn_add(struct worker_tcp *w, int fd)
  * Closing the descriptor also removes it from the epoll set.
  */
 static void
-conn_drop(struct worker_tcp *w, struct conn_entry *e, enum conn_end why)
+conn_drop(struct worker_tcp *wt, struct conn_entry *e, enum conn_end why)
 {
 	log_debug("tcp worker: fd %d closed (%s) after %llu bytes", e->c.fd,
 	    conn_end_name(why), (unsigned long long)e->c.bytes);
-	w->closed[why]++;
-	conn_close(&e->c, &w->pool);
-	conntab_remove(&w->tab, e);
-	scoreboard_set_conns(w->we->sb, w->we->board, w->tab.n);
+	wt->closed[why]++;
+	conn_close(&e->c, &wt->pool);
+	conntab_remove(&wt->tab, e);
+	scoreboard_set_conns(wt->we->sb, wt->we->board, wt->tab.n);
 }
 
 static void
-conn_service(struct worker_tcp *w, struct conn_entry *e)
+conn_service(struct worker_tcp *wt, struct conn_entry *e)
 {
 	bool moved;
 
-	switch (conn_run(&e->c, &w->pool, CONN_BUDGET, &moved)) {
+	switch (conn_run(&e->c, &wt->pool, CONN_BUDGET, &moved)) {
 	case CONN_DONE:
-		conn_drop(w, e, e->c.failed ? CONN_END_ERROR :
+		conn_drop(wt, e, e->c.failed ? CONN_END_ERROR :
 		    CONN_END_CLIENT);
 		return;
 	case CONN_MORE:
-		/* Let other connections have their turn before this one's next. */
-		conntab_queue(&w->tab, e);
+		/* The others have their turn before this one's next. */
+		conntab_queue(&wt->tab, e);
 		break;
 	case CONN_IDLE:
 		break;
 	}
 	if (moved)
-		conntab_touch(&w->tab, e, w->now_ms);
+		conntab_touch(&wt->tab, e, wt->now_ms);
 }
 
 static void
-conn_event(struct worker_tcp *w, struct conn_entry *e, uint32_t events)
+conn_event(struct worker_tcp *wt, struct conn_entry *e, uint32_t events)
 {
 	struct conn *c = &e->c;
 
@@ -327,84 +328,84 @@ conn_event(struct worker_tcp *w, struct conn_entry *e, uint32_t events)
 		c->can_write = true;
 	/* A queued connection runs from the queue, where it can be freed. */
 	if (!e->queued)
-		conn_service(w, e);
+		conn_service(wt, e);
 }
 
 static void
-run_queue(struct worker_tcp *w)
+run_queue(struct worker_tcp *wt)
 {
-	struct conn_entry *e, *q = conntab_take_queue(&w->tab);
+	struct conn_entry *e, *q = conntab_take_queue(&wt->tab);
 
 	while ((e = q) != NULL) {
 		q = e->run_next;
 		e->queued = false;
-		conn_service(w, e);
+		conn_service(wt, e);
 	}
 }
 
 static void
-expire_idle(struct worker_tcp *w)
+expire_idle(struct worker_tcp *wt)
 {
-	uint64_t limit = (uint64_t)w->cf->idle_timeout_s * 1000;
+	uint64_t limit = (uint64_t)wt->cf->idle_timeout_s * 1000;
 	struct conn_entry *e;
 
 	if (limit == 0)
 		return;
-	while ((e = w->tab.oldest) != NULL && !e->queued &&
-	    w->now_ms - e->active_ms >= limit)
-		conn_drop(w, e, CONN_END_IDLE);
+	while ((e = wt->tab.oldest) != NULL && !e->queued &&
+	    wt->now_ms - e->active_ms >= limit)
+		conn_drop(wt, e, CONN_END_IDLE);
 }
 
 /* Stop accepting at once; serve what is open until it closes or time is up. */
 static void
-drain_start(struct worker_tcp *w)
+drain_start(struct worker_tcp *wt)
 {
 	size_t i;
 
-	if (w->draining)
+	if (wt->draining)
 		return;
-	w->draining = true;
-	w->drain_deadline_ms = w->now_ms +
-	    (uint64_t)w->cf->shutdown_timeout_s * 1000;
-	update_accepting(w);
+	wt->draining = true;
+	wt->drain_deadline_ms = wt->now_ms +
+	    (uint64_t)wt->cf->shutdown_timeout_s * 1000;
+	update_accepting(wt);
 	/* The master keeps its copies; ours must go so ports can close. */
-	for (i = 0; i < w->nlfds; i++)
-		(void)close(w->lfds[i]);
-	w->nlfds = 0;
+	for (i = 0; i < wt->nlfds; i++)
+		(void)close(wt->lfds[i]);
+	wt->nlfds = 0;
 	log_info("tcp worker: draining %d connections (worker %d of "
-	    "generation %d)", w->tab.n, w->we->slot, w->we->generation);
+	    "generation %d)", wt->tab.n, wt->we->slot, wt->we->generation);
 }
 
 static void
-close_all(struct worker_tcp *w)
+close_all(struct worker_tcp *wt)
 {
-	(void)conntab_take_queue(&w->tab);
-	while (w->tab.oldest != NULL)
-		conn_drop(w, w->tab.oldest, CONN_END_SHUTDOWN);
-	conntab_free_spares(&w->tab);
+	(void)conntab_take_queue(&wt->tab);
+	while (wt->tab.oldest != NULL)
+		conn_drop(wt, wt->tab.oldest, CONN_END_SHUTDOWN);
+	conntab_free_spares(&wt->tab);
 }
 
 static int
-next_timeout(struct worker_tcp *w)
+next_timeout(struct worker_tcp *wt)
 {
 	uint64_t t = UINT64_MAX, d;
 
-	if (w->tab.runq != NULL)
+	if (wt->tab.runq != NULL)
 		return 0;
-	if (!w->listening && !w->draining &&
-	    w->tab.n < w->cf->max_connections)
-		t = w->accept_resume_ms > w->now_ms ?
-		    w->accept_resume_ms - w->now_ms : 0;
-	if (w->cf->idle_timeout_s > 0 && w->tab.oldest != NULL) {
-		d = w->tab.oldest->active_ms +
-		    (uint64_t)w->cf->idle_timeout_s * 1000;
-		d = d > w->now_ms ? d - w->now_ms : 0;
+	if (!wt->listening && !wt->draining &&
+	    wt->tab.n < wt->cf->max_connections)
+		t = wt->accept_resume_ms > wt->now_ms ?
+		    wt->accept_resume_ms - wt->now_ms : 0;
+	if (wt->cf->idle_timeout_s > 0 && wt->tab.oldest != NULL) {
+		d = wt->tab.oldest->active_ms +
+		    (uint64_t)wt->cf->idle_timeout_s * 1000;
+		d = d > wt->now_ms ? d - wt->now_ms : 0;
 		if (d < t)
 			t = d;
 	}
-	if (w->draining) {
-		d = w->drain_deadline_ms > w->now_ms ?
-		    w->drain_deadline_ms - w->now_ms : 0;
+	if (wt->draining) {
+		d = wt->drain_deadline_ms > wt->now_ms ?
+		    wt->drain_deadline_ms - wt->now_ms : 0;
 		if (d < t)
 			t = d;
 	}
@@ -412,26 +413,26 @@ next_timeout(struct worker_tcp *w)
 }
 
 static _Noreturn void
-tcp_exit(struct worker_tcp *w, const char *why)
+tcp_exit(struct worker_tcp *wt, const char *why)
 {
 	/*
 	 * A fast stop owes nothing more: the kernel closes every socket as
 	 * close_all would, and atexit work (a sanitizer's leak scan) must
 	 * not delay the port's release.
 	 */
-	if (w->want_quit)
-		w->closed[CONN_END_SHUTDOWN] += w->tab.n;
+	if (wt->want_quit)
+		wt->closed[CONN_END_SHUTDOWN] += wt->tab.n;
 	else
-		close_all(w);
+		close_all(wt);
 	log_info("tcp worker %d exiting (%s): accepted %llu connections "
 	    "(generation %d); closed %llu by the client, %llu on an error, "
-	    "%llu idle, %llu at shutdown", w->we->slot, why,
-	    (unsigned long long)w->accepted, w->we->generation,
-	    (unsigned long long)w->closed[CONN_END_CLIENT],
-	    (unsigned long long)w->closed[CONN_END_ERROR],
-	    (unsigned long long)w->closed[CONN_END_IDLE],
-	    (unsigned long long)w->closed[CONN_END_SHUTDOWN]);
-	if (w->want_quit)
+	    "%llu idle, %llu at shutdown", wt->we->slot, why,
+	    (unsigned long long)wt->accepted, wt->we->generation,
+	    (unsigned long long)wt->closed[CONN_END_CLIENT],
+	    (unsigned long long)wt->closed[CONN_END_ERROR],
+	    (unsigned long long)wt->closed[CONN_END_IDLE],
+	    (unsigned long long)wt->closed[CONN_END_SHUTDOWN]);
+	if (wt->want_quit)
 		_exit(0);
 	exit(0);
 }
@@ -440,48 +441,48 @@ void
 worker_tcp_run(const struct worker_env *we)
 {
 	struct epoll_event events[MAX_EVENTS];
-	struct worker_tcp w;
+	struct worker_tcp wt;
 	uint64_t tag;
 	int i, n;
 
-	memset(&w, 0, sizeof(w));
-	w.we = we;
-	w.cf = we->cf;
-	w.sigfd = worker_init(we, "tcp worker");
-	tcp_setup(&w);
-	w.now_ms = clock_now_ms();
-	update_accepting(&w);
+	memset(&wt, 0, sizeof(wt));
+	wt.we = we;
+	wt.cf = we->cf;
+	wt.sigfd = worker_init(we, "tcp worker");
+	tcp_setup(&wt);
+	wt.now_ms = clock_now_ms();
+	update_accepting(&wt);
 	log_info("tcp worker %d started (generation %d)", we->slot,
 	    we->generation);
 	worker_serving(we);
 	for (;;) {
-		if (w.want_quit)
-			tcp_exit(&w, "fast shutdown");
-		if (w.want_drain)
-			drain_start(&w);
-		if (w.draining && w.tab.n == 0)
-			tcp_exit(&w, "drained");
-		if (w.draining && w.now_ms >= w.drain_deadline_ms)
-			tcp_exit(&w, "shutdown timeout");
-		update_accepting(&w);
-		scoreboard_set_waiting(we->sb, we->board, w.listening);
-		n = epoll_wait(w.epfd, events, MAX_EVENTS, next_timeout(&w));
+		if (wt.want_quit)
+			tcp_exit(&wt, "fast shutdown");
+		if (wt.want_drain)
+			drain_start(&wt);
+		if (wt.draining && wt.tab.n == 0)
+			tcp_exit(&wt, "drained");
+		if (wt.draining && wt.now_ms >= wt.drain_deadline_ms)
+			tcp_exit(&wt, "shutdown timeout");
+		update_accepting(&wt);
+		scoreboard_set_waiting(we->sb, we->board, wt.listening);
+		n = epoll_wait(wt.epfd, events, MAX_EVENTS, next_timeout(&wt));
 		scoreboard_set_waiting(we->sb, we->board, false);
 		if (n == -1 && errno != EINTR)
 			fatal("tcp worker: epoll_wait");
-		w.now_ms = clock_now_ms();
+		wt.now_ms = clock_now_ms();
 		/* A QUIT seen in this batch ends it: nothing left is owed. */
-		for (i = 0; i < n && !w.want_quit; i++) {
+		for (i = 0; i < n && !wt.want_quit; i++) {
 			tag = events[i].data.u64;
 			if (tag == SIGNAL_TAG)
-				take_signals(&w);
+				take_signals(&wt);
 			else if (tag & LISTENER_TAG)
-				accept_ready(&w, w.lfds[tag & ~LISTENER_TAG]);
+				accept_ready(&wt, wt.lfds[tag & ~LISTENER_TAG]);
 			else
-				conn_event(&w, events[i].data.ptr,
+				conn_event(&wt, events[i].data.ptr,
 				    events[i].events);
 		}
-		run_queue(&w);
-		expire_idle(&w);
+		run_queue(&wt);
+		expire_idle(&wt);
 	}
 }

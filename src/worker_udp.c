@@ -50,9 +50,9 @@ struct worker_udp {
 	int			 sigfd;		/* TERM, INT, QUIT */
 	bool			 want_exit;
 	bool			 want_quit;	/* and leave no atexit work */
-	uint16_t		*own_ports;	/* our UDP ports: never answer */
+	uint16_t		*own_ports;	/* ours: never answer */
 	size_t			 nown;
-	uint32_t		 bcast[BCAST_MAX];	/* interface broadcasts */
+	uint32_t		 bcast[BCAST_MAX];	/* interfaces' */
 	size_t			 nbcast;
 	uint32_t		*kernel_drops;	/* per listener, last seen */
 	struct udp_slot		 slots[UDP_BATCH];
@@ -83,16 +83,16 @@ static bool	 reply_pktinfo(struct worker_udp *, struct msghdr *,
 static void	 log_drops(struct worker_udp *, uint64_t);
 
 static void
-udp_setup(struct worker_udp *w)
+udp_setup(struct worker_udp *wu)
 {
-	struct listener_set *ls = w->we->ls;
+	struct listener_set *ls = wu->we->ls;
 	struct epoll_event ev;
 	size_t i;
 
-	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    (w->payload = malloc((size_t)UDP_BATCH * UDP_DGRAM_MAX)) == NULL ||
-	    (w->own_ports = calloc(ls->n, sizeof(*w->own_ports))) == NULL ||
-	    (w->kernel_drops = calloc(ls->n, sizeof(*w->kernel_drops))) ==
+	if ((wu->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (wu->payload = malloc((size_t)UDP_BATCH * UDP_DGRAM_MAX)) == NULL ||
+	    (wu->own_ports = calloc(ls->n, sizeof(*wu->own_ports))) == NULL ||
+	    (wu->kernel_drops = calloc(ls->n, sizeof(*wu->kernel_drops))) ==
 	    NULL) {
 		log_err("udp worker: setup");
 		exit(PROC_EXIT_INIT);
@@ -100,43 +100,44 @@ udp_setup(struct worker_udp *w)
 	for (i = 0; i < ls->n; i++) {
 		if (ls->l[i].proto != PROTO_UDP || ls->l[i].fd == -1)
 			continue;
-		w->own_ports[w->nown++] =
+		wu->own_ports[wu->nown++] =
 		    addr_port((struct sockaddr *)&ls->l[i].bound.ss);
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN;
 		ev.data.fd = ls->l[i].fd;
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ls->l[i].fd, &ev) == -1) {
+		if (epoll_ctl(wu->epfd, EPOLL_CTL_ADD, ls->l[i].fd,
+		    &ev) == -1) {
 			log_err("udp worker: epoll_ctl %s", ls->l[i].name);
 			exit(PROC_EXIT_INIT);
 		}
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	ev.data.fd = w->sigfd;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->sigfd, &ev) == -1) {
+	ev.data.fd = wu->sigfd;
+	if (epoll_ctl(wu->epfd, EPOLL_CTL_ADD, wu->sigfd, &ev) == -1) {
 		log_err("udp worker: epoll_ctl add signalfd");
 		exit(PROC_EXIT_INIT);
 	}
 	for (i = 0; i < UDP_BATCH; i++) {
-		w->slots[i].iov.iov_base = w->payload + i * UDP_DGRAM_MAX;
-		w->slots[i].iov.iov_len = UDP_DGRAM_MAX;
+		wu->slots[i].iov.iov_base = wu->payload + i * UDP_DGRAM_MAX;
+		wu->slots[i].iov.iov_len = UDP_DGRAM_MAX;
 	}
-	load_interfaces(w);
+	load_interfaces(wu);
 }
 
 /* Nothing to drain: a datagram in flight is answered or not. */
 static void
-take_signals(struct worker_udp *w)
+take_signals(struct worker_udp *wu)
 {
 	int signo;
 
-	while ((signo = sig_fd_read(w->sigfd)) > 0) {
-		w->want_exit = true;
-		w->want_quit |= signo == SIGQUIT;
+	while ((signo = sig_fd_read(wu->sigfd)) > 0) {
+		wu->want_exit = true;
+		wu->want_quit |= signo == SIGQUIT;
 	}
 	if (signo == -1) {
 		log_warn("udp worker: read signalfd");
-		w->want_exit = true;
+		wu->want_exit = true;
 	}
 }
 
@@ -148,12 +149,12 @@ take_signals(struct worker_udp *w)
  * which reads them again.
  */
 static void
-load_interfaces(struct worker_udp *w)
+load_interfaces(struct worker_udp *wu)
 {
 	struct spoofguard *sg;
 	int fd;
 
-	w->bcast[w->nbcast++] = htonl(INADDR_BROADCAST);
+	wu->bcast[wu->nbcast++] = htonl(INADDR_BROADCAST);
 	if ((sg = spoofguard_create()) == NULL) {
 		log_err("udp worker: setup");
 		exit(PROC_EXIT_INIT);
@@ -161,17 +162,17 @@ load_interfaces(struct worker_udp *w)
 	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		log_warn("udp worker: socket for SIOCGIFCONF");
 	else {
-		load_inet(w, sg, fd);
+		load_inet(wu, sg, fd);
 		load_inet6(sg, fd);
 		(void)close(fd);
 	}
-	guard_listeners(w, sg);
+	guard_listeners(wu, sg);
 	spoofguard_destroy(sg);
 }
 
 /* IPv4: every address, the broadcast ones, the loopback interfaces. */
 static void
-load_inet(struct worker_udp *w, struct spoofguard *sg, int fd)
+load_inet(struct worker_udp *wu, struct spoofguard *sg, int fd)
 {
 	struct ifreq *ifr = NULL, req;
 	struct ifconf ifc;
@@ -199,14 +200,14 @@ load_inet(struct worker_udp *w, struct spoofguard *sg, int fd)
 		}
 		note_loopback(sg, fd, ifr[i].ifr_name);
 		req = ifr[i];
-		if (w->nbcast == BCAST_MAX ||
+		if (wu->nbcast == BCAST_MAX ||
 		    ioctl(fd, SIOCGIFFLAGS, &req) == -1 ||
 		    !(req.ifr_flags & IFF_BROADCAST))
 			continue;
 		req = ifr[i];
 		if (ioctl(fd, SIOCGIFBRDADDR, &req) == 0 &&
 		    req.ifr_broadaddr.sa_family == AF_INET)
-			w->bcast[w->nbcast++] = ((struct sockaddr_in *)
+			wu->bcast[wu->nbcast++] = ((struct sockaddr_in *)
 			    &req.ifr_broadaddr)->sin_addr.s_addr;
 	}
 	free(ifr);
@@ -266,9 +267,9 @@ note_loopback(struct spoofguard *sg, int fd, const char *name)
  * counters, with overflows, so start from what they hold now.
  */
 static void
-guard_listeners(struct worker_udp *w, const struct spoofguard *sg)
+guard_listeners(struct worker_udp *wu, const struct spoofguard *sg)
 {
-	struct listener_set *ls = w->we->ls;
+	struct listener_set *ls = wu->we->ls;
 	struct sock_fprog fp;
 	size_t i;
 	int left;
@@ -288,7 +289,7 @@ guard_listeners(struct worker_udp *w, const struct spoofguard *sg)
 		    sizeof(fp)) == -1)
 			log_warn("udp worker: setsockopt SO_ATTACH_FILTER "
 			    "on %s", ls->l[i].name);
-		w->kernel_drops[i] = socket_drops(ls->l[i].fd);
+		wu->kernel_drops[i] = socket_drops(ls->l[i].fd);
 	}
 	free(fp.filter);
 }
@@ -307,9 +308,9 @@ socket_drops(int fd)
 
 /* Datagrams the kernel dropped on the listeners since the last call. */
 static uint64_t
-take_kernel_drops(struct worker_udp *w)
+take_kernel_drops(struct worker_udp *wu)
 {
-	struct listener_set *ls = w->we->ls;
+	struct listener_set *ls = wu->we->ls;
 	uint64_t sum = 0;
 	uint32_t now;
 	size_t i;
@@ -318,39 +319,39 @@ take_kernel_drops(struct worker_udp *w)
 		if (ls->l[i].proto != PROTO_UDP || ls->l[i].fd == -1)
 			continue;
 		now = socket_drops(ls->l[i].fd);
-		sum += (uint32_t)(now - w->kernel_drops[i]);
-		w->kernel_drops[i] = now;
+		sum += (uint32_t)(now - wu->kernel_drops[i]);
+		wu->kernel_drops[i] = now;
 	}
 	return sum;
 }
 
 static bool
-is_denied(struct worker_udp *w, const struct sockaddr *sa)
+is_denied(struct worker_udp *wu, const struct sockaddr *sa)
 {
 	uint32_t ip[ADDR_EMBED_MAX];
 	uint16_t port = addr_port(sa);
 	size_t i, k, n;
 
 	/* Two echo services answering each other would loop forever. */
-	if (config_port_denied(w->cf, port)) {
-		w->dropped_port++;
+	if (config_port_denied(wu->cf, port)) {
+		wu->dropped_port++;
 		return true;
 	}
-	for (i = 0; i < w->nown; i++)
-		if (w->own_ports[i] == port) {
-			w->dropped_port++;
+	for (i = 0; i < wu->nown; i++)
+		if (wu->own_ports[i] == port) {
+			wu->dropped_port++;
 			return true;
 		}
 	if (addr_is_reflector(sa)) {
-		w->dropped_source++;
+		wu->dropped_source++;
 		return true;
 	}
 	/* A 6to4 or NAT64 gateway would carry the reply to the broadcast. */
 	n = addr_embedded_ipv4(sa, ip);
 	for (k = 0; k < n; k++)
-		for (i = 0; i < w->nbcast; i++)
-			if (w->bcast[i] == ip[k]) {
-				w->dropped_source++;
+		for (i = 0; i < wu->nbcast; i++)
+			if (wu->bcast[i] == ip[k]) {
+				wu->dropped_source++;
 				return true;
 			}
 	return false;
@@ -364,7 +365,7 @@ is_denied(struct worker_udp *w, const struct sockaddr *sa)
  * reach.  False when the datagram is to be dropped for that.
  */
 static bool
-reply_pktinfo(struct worker_udp *w, struct msghdr *in, struct msghdr *out)
+reply_pktinfo(struct worker_udp *wu, struct msghdr *in, struct msghdr *out)
 {
 	struct cmsghdr *c, *oc;
 	struct in_pktinfo *pi;
@@ -401,44 +402,44 @@ reply_pktinfo(struct worker_udp *w, struct msghdr *in, struct msghdr *out)
 	}
 	return true;
 group:
-	w->dropped_dest++;
+	wu->dropped_dest++;
 	return false;
 }
 
 /* One batch: 1 if the socket may hold more, 0 if drained or failing. */
 static int
-receive(struct worker_udp *w, int fd)
+receive(struct worker_udp *wu, int fd)
 {
 	struct msghdr *h;
 	int i, n, nout, sent;
 
 	for (i = 0; i < UDP_BATCH; i++) {
-		h = &w->in[i].msg_hdr;
+		h = &wu->in[i].msg_hdr;
 		memset(h, 0, sizeof(*h));
-		h->msg_name = &w->slots[i].peer;
-		h->msg_namelen = sizeof(w->slots[i].peer);
-		h->msg_iov = &w->slots[i].iov;
+		h->msg_name = &wu->slots[i].peer;
+		h->msg_namelen = sizeof(wu->slots[i].peer);
+		h->msg_iov = &wu->slots[i].iov;
 		h->msg_iovlen = 1;
-		h->msg_control = w->slots[i].cmsg.buf;
-		h->msg_controllen = sizeof(w->slots[i].cmsg.buf);
-		w->slots[i].iov.iov_len = UDP_DGRAM_MAX;
+		h->msg_control = wu->slots[i].cmsg.buf;
+		h->msg_controllen = sizeof(wu->slots[i].cmsg.buf);
+		wu->slots[i].iov.iov_len = UDP_DGRAM_MAX;
 	}
-	if ((n = recvmmsg(fd, w->in, UDP_BATCH, MSG_DONTWAIT, NULL)) == -1) {
+	if ((n = recvmmsg(fd, wu->in, UDP_BATCH, MSG_DONTWAIT, NULL)) == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			log_warn("udp worker: recvmmsg");
 		return 0;
 	}
 	for (i = nout = 0; i < n; i++) {
-		h = &w->in[i].msg_hdr;
-		if (is_denied(w, h->msg_name))
+		h = &wu->in[i].msg_hdr;
+		if (is_denied(wu, h->msg_name))
 			continue;
-		w->out[nout].msg_hdr = *h;
-		w->slots[i].iov.iov_len = w->in[i].msg_len;
-		if (reply_pktinfo(w, h, &w->out[nout].msg_hdr))
+		wu->out[nout].msg_hdr = *h;
+		wu->slots[i].iov.iov_len = wu->in[i].msg_len;
+		if (reply_pktinfo(wu, h, &wu->out[nout].msg_hdr))
 			nout++;
 	}
 	for (i = 0; i < nout; i += sent) {
-		sent = sendmmsg(fd, w->out + i, nout - i, MSG_DONTWAIT);
+		sent = sendmmsg(fd, wu->out + i, nout - i, MSG_DONTWAIT);
 		if (sent <= 0) {
 			/*
 			 * A full socket buffer or an unreachable peer loses
@@ -448,57 +449,57 @@ receive(struct worker_udp *w, int fd)
 			sent = 1;
 			continue;
 		}
-		w->echoed += sent;
+		wu->echoed += sent;
 	}
 	return n == UDP_BATCH;
 }
 
 static void
-log_drops(struct worker_udp *w, uint64_t now_ms)
+log_drops(struct worker_udp *wu, uint64_t now_ms)
 {
 	uint64_t kernel;
 
-	if (now_ms - w->drop_logged_ms < DROP_LOG_MS)
+	if (now_ms - wu->drop_logged_ms < DROP_LOG_MS)
 		return;
 	/* The filter's drops never reach us: only the sockets count them. */
-	if ((kernel = take_kernel_drops(w)) > 0)
+	if ((kernel = take_kernel_drops(wu)) > 0)
 		log_notice("udp worker: the kernel dropped %llu datagrams "
 		    "from forged sources (this host's own addresses, from "
 		    "outside), with bad checksums or for a full receive "
 		    "buffer in the last %d s", (unsigned long long)kernel,
 		    DROP_LOG_MS / 1000);
-	if (w->dropped_port + w->dropped_source + w->dropped_dest > 0)
+	if (wu->dropped_port + wu->dropped_source + wu->dropped_dest > 0)
 		log_notice("udp worker: dropped %llu datagrams from denied "
 		    "source ports, %llu from broadcast, multicast or invalid "
 		    "sources and %llu sent to broadcast or multicast "
 		    "addresses in the last %d s",
-		    (unsigned long long)w->dropped_port,
-		    (unsigned long long)w->dropped_source,
-		    (unsigned long long)w->dropped_dest, DROP_LOG_MS / 1000);
-	w->dropped_port = w->dropped_source = w->dropped_dest = 0;
-	w->drop_logged_ms = now_ms;
+		    (unsigned long long)wu->dropped_port,
+		    (unsigned long long)wu->dropped_source,
+		    (unsigned long long)wu->dropped_dest, DROP_LOG_MS / 1000);
+	wu->dropped_port = wu->dropped_source = wu->dropped_dest = 0;
+	wu->drop_logged_ms = now_ms;
 }
 
 void
 worker_udp_run(const struct worker_env *we)
 {
 	struct epoll_event events[16];
-	struct worker_udp *w;
+	struct worker_udp *wu;
 	int i, k, n;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
+	if ((wu = calloc(1, sizeof(*wu))) == NULL) {
 		log_err("udp worker: calloc");
 		exit(PROC_EXIT_INIT);
 	}
-	w->we = we;
-	w->cf = we->cf;
-	w->sigfd = worker_init(we, "udp worker");
-	udp_setup(w);
-	w->drop_logged_ms = clock_now_ms();
+	wu->we = we;
+	wu->cf = we->cf;
+	wu->sigfd = worker_init(we, "udp worker");
+	udp_setup(wu);
+	wu->drop_logged_ms = clock_now_ms();
 	log_info("udp worker started (generation %d)", we->generation);
 	worker_serving(we);
-	while (!w->want_exit) {
-		n = epoll_wait(w->epfd, events, 16, DROP_LOG_MS);
+	while (!wu->want_exit) {
+		n = epoll_wait(wu->epfd, events, 16, DROP_LOG_MS);
 		if (n == -1 && errno != EINTR)
 			fatal("udp worker: epoll_wait");
 		/*
@@ -506,21 +507,21 @@ worker_udp_run(const struct worker_env *we)
 		 * bounded, so one flooded listener cannot starve the others
 		 * nor keep a signal waiting.
 		 */
-		for (i = 0; i < n && !w->want_exit; i++) {
-			if (events[i].data.fd == w->sigfd) {
-				take_signals(w);
+		for (i = 0; i < n && !wu->want_exit; i++) {
+			if (events[i].data.fd == wu->sigfd) {
+				take_signals(wu);
 				continue;
 			}
 			for (k = 0; k < UDP_BATCHES_PER_WAKE &&
-			    receive(w, events[i].data.fd); k++)
+			    receive(wu, events[i].data.fd); k++)
 				;
 		}
-		log_drops(w, clock_now_ms());
+		log_drops(wu, clock_now_ms());
 	}
-	log_drops(w, clock_now_ms() + DROP_LOG_MS);
+	log_drops(wu, clock_now_ms() + DROP_LOG_MS);
 	log_info("udp worker exiting: echoed %llu datagrams (generation %d)",
-	    (unsigned long long)w->echoed, we->generation);
-	if (w->want_quit)
+	    (unsigned long long)wu->echoed, we->generation);
+	if (wu->want_quit)
 		_exit(0);	/* as the TCP worker's fast stop */
 	exit(0);
 }
