@@ -33,7 +33,8 @@ struct loader {
 };
 
 static const char *root_keys[] = { "workers", "listen", "tcp", "udp",
-	"shutdown_timeout", "user", "group", "pidfile", "log", NULL };
+	"shutdown_timeout", "worker_timeout", "user", "group", "pidfile",
+	"status_file", "log", NULL };
 static const char *tcp_keys[] = { "backlog", "accept_lock",
 	"max_connections", "idle_timeout", NULL };
 static const char *udp_keys[] = { "deny_source_ports", NULL };
@@ -60,6 +61,9 @@ static void	 load_udp(struct loader *, const config_setting_t *);
 static int	 deny_range(struct loader *, const config_setting_t *,
 		    const char *);
 static void	 load_log(struct loader *, const config_setting_t *);
+static void	 check_absolute(struct loader *, const config_setting_t *,
+		    const char *, const char *);
+static void	 load_paths(struct loader *, const config_setting_t *);
 static void	 resolve_ids(struct loader *, const config_setting_t *);
 static void	 set_defaults(struct config *);
 static bool	 dup_key(const config_t *, const char *, const char *, char *,
@@ -463,6 +467,40 @@ load_log(struct loader *l, const config_setting_t *root)
 }
 
 static void
+check_absolute(struct loader *l, const config_setting_t *root,
+    const char *key, const char *path)
+{
+	if (path != NULL && path[0] != '\0' && path[0] != '/')
+		diag(l, config_setting_get_member(root, key),
+		    "%s: \"%s\" is not an absolute path", key, path);
+}
+
+/*
+ * The status file lies beside the pid file unless set: foo.pid gives
+ * foo.status, so two instances with their own pid files never share it.
+ */
+static void
+load_paths(struct loader *l, const config_setting_t *root)
+{
+	struct config *cf = l->cf;
+	size_t n;
+
+	get_string(l, root, "", "pidfile", &cf->pidfile);
+	get_string(l, root, "", "status_file", &cf->status_file);
+	check_absolute(l, root, "pidfile", cf->pidfile);
+	check_absolute(l, root, "status_file", cf->status_file);
+	if (cf->status_file != NULL || cf->pidfile == NULL)
+		return;
+	n = strlen(cf->pidfile);
+	if (n == 0)
+		cf->status_file = strdup("");
+	else if (asprintf(&cf->status_file, "%.*s.status", n > 4 &&
+	    strcmp(cf->pidfile + n - 4, ".pid") == 0 ? (int)n - 4 : (int)n,
+	    cf->pidfile) == -1)
+		cf->status_file = NULL;		/* reported as ENOMEM */
+}
+
+static void
 resolve_ids(struct loader *l, const config_setting_t *root)
 {
 	struct passwd *pw;
@@ -519,6 +557,7 @@ set_defaults(struct config *cf)
 	cf->user = strdup("echod");
 	cf->group = strdup("echod");
 	cf->pidfile = strdup("/run/echod/echod.pid");
+	cf->worker_timeout_s = 10;
 	cf->log_facility = LOG_DAEMON;
 	cf->log_level = LOG_INFO;
 	cf->listens = calloc(4, sizeof(*cf->listens));
@@ -603,18 +642,17 @@ load(config_t *lc, int ok, const char *name, const char *text, int flags,
 	    &l.cf->shutdown_timeout_s);
 	get_string(&l, root, "", "user", &l.cf->user);
 	get_string(&l, root, "", "group", &l.cf->group);
-	get_string(&l, root, "", "pidfile", &l.cf->pidfile);
+	get_int(&l, root, "", "worker_timeout", 0, 3600,
+	    &l.cf->worker_timeout_s);
+	load_paths(&l, root);
 	load_log(&l, root);
-	if (l.cf->pidfile != NULL && l.cf->pidfile[0] != '\0' &&
-	    l.cf->pidfile[0] != '/')
-		diag(&l, config_setting_get_member(root, "pidfile"),
-		    "pidfile: \"%s\" is not an absolute path", l.cf->pidfile);
 	/* Accounts too are checked with everything else, in the same run. */
 	if ((flags & CONFIG_RESOLVE_IDS) && l.cf->user != NULL &&
 	    l.cf->group != NULL)
 		resolve_ids(&l, root);
 	if (d->count == 0 && (l.cf->user == NULL || l.cf->group == NULL ||
-	    l.cf->pidfile == NULL || l.cf->listens == NULL))
+	    l.cf->pidfile == NULL || l.cf->status_file == NULL ||
+	    l.cf->listens == NULL))
 		(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN, "%s: %s",
 		    name, strerror(ENOMEM));
 	if (d->count > 0) {
@@ -683,6 +721,7 @@ config_free(struct config *cf)
 	free(cf->user);
 	free(cf->group);
 	free(cf->pidfile);
+	free(cf->status_file);
 	free(cf);
 }
 

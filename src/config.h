@@ -37,12 +37,14 @@ struct config {
 	int			 idle_timeout_s;	/* 0: never */
 	uint8_t			 deny_ports[65536 / 8];	/* bitmap */
 	int			 shutdown_timeout_s;
+	int			 worker_timeout_s;	/* 0: never */
 	char			*user;
 	char			*group;
 	uid_t			 uid;		/* valid if ids_resolved */
 	gid_t			 gid;
 	bool			 ids_resolved;
 	char			*pidfile;	/* "" for none */
+	char			*status_file;	/* "" for none */
 	int			 log_facility;
 	int			 log_level;
 };

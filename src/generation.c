@@ -34,8 +34,7 @@ gen_create(int id, struct config *cf, struct listener_set *ls)
 	g->ntcp = listen_count(ls, PROTO_TCP) > 0 ? cf->workers : 0;
 	g->nw = g->ntcp + (listen_count(ls, PROTO_UDP) > 0 ? 1 : 0);
 	if ((g->w = calloc(g->nw > 0 ? g->nw : 1, sizeof(*g->w))) == NULL ||
-	    (g->lock = acceptlock_create(cf->accept_lock)) == NULL ||
-	    (g->sb = scoreboard_create(g->nw > 0 ? g->nw : 1)) == NULL) {
+	    (g->lock = acceptlock_create(cf->accept_lock)) == NULL) {
 		log_errx("cannot set up generation %d", id);
 		acceptlock_destroy(g->lock);
 		free(g->w);
@@ -45,7 +44,7 @@ gen_create(int id, struct config *cf, struct listener_set *ls)
 	for (i = 0; i < g->nw; i++) {
 		g->w[i].kind = i < g->ntcp ? WORKER_TCP : WORKER_UDP;
 		g->w[i].slot = i < g->ntcp ? i : 0;
-		g->w[i].board = i;
+		g->w[i].board = -1;
 	}
 	g->id = id;
 	g->cf = cf;
@@ -58,7 +57,6 @@ void
 gen_free(struct generation *g)
 {
 	acceptlock_destroy(g->lock);
-	scoreboard_destroy(g->sb);
 	config_free(g->cf);
 	listen_free(&g->ls);
 	free(g->w);
@@ -78,13 +76,13 @@ gen_alive(const struct generation *g)
 
 /* Every worker runs and has said it serves. */
 bool
-gen_serving(const struct generation *g)
+gen_serving(const struct generation *g, struct scoreboard *sb)
 {
 	int i;
 
 	for (i = 0; i < g->nw; i++)
-		if (g->w[i].pid <= 0 ||
-		    !scoreboard_serving(g->sb, g->w[i].board))
+		if (g->w[i].pid <= 0 || g->w[i].board == -1 ||
+		    !scoreboard_serving(sb, g->w[i].board))
 			return false;
 	return true;
 }

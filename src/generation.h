@@ -22,9 +22,10 @@ struct worker {
 	pid_t			 pid;		/* 0 while not running */
 	enum worker_kind	 kind;
 	int			 slot;		/* number among its kind */
-	int			 board;		/* its scoreboard slot */
+	int			 board;		/* its scoreboard slot; -1 */
 	uint64_t		 started_ms;
 	uint64_t		 respawn_ms;	/* 0: no respawn pending */
+	uint64_t		 hung_ms;	/* SIGABRT sent; 0: not hung */
 	int			 crashes;
 	int			 init_failures;
 };
@@ -43,7 +44,6 @@ struct generation {
 	struct config		*cf;
 	struct listener_set	 ls;		/* empty once retiring */
 	struct acceptlock	*lock;
-	struct scoreboard	*sb;
 	struct worker		*w;
 	int			 nw;
 	int			 ntcp;
@@ -56,7 +56,8 @@ struct generation	*gen_create(int, struct config *,
 			    struct listener_set *);
 void			 gen_free(struct generation *);
 int			 gen_alive(const struct generation *);
-bool			 gen_serving(const struct generation *);
+bool			 gen_serving(const struct generation *,
+			    struct scoreboard *);
 void			 gen_signal(struct generation *, int);
 void			 gen_retire(struct generation *, int);
 struct worker		*gen_find(struct generation *, pid_t,

@@ -22,6 +22,7 @@
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "monitor.h"
 #include "notify.h"
 #include "pidfile.h"
 #include "proc.h"
@@ -35,6 +36,8 @@
 #define INIT_FAILURES_MAX	3	/* then the master gives up */
 #define START_TIMEOUT_MS	10000	/* a reload's workers must serve by */
 #define FDS_PER_WORKER		64	/* listeners, epoll, logging, slack */
+/* Room for a full generation serving, one starting and two draining. */
+#define SB_SLOTS		(4 * (CONFIG_WORKERS_MAX + 1))
 
 enum master_state { MASTER_RUNNING, MASTER_STOPPING, MASTER_DONE };
 enum stop_how { STOP_GRACEFUL, STOP_FAST };
@@ -52,6 +55,8 @@ struct master {
 	bool			 want_reload;	/* HUP during a reload */
 	uint64_t		 stop_kill_ms;
 	struct pidfile		 pf;
+	struct scoreboard	*sb;		/* every worker's slot */
+	struct monitor		 mon;
 	int			 wake[2];	/* workers: "I serve" */
 	int			 ready_fd;	/* daemon: the launcher waits */
 	sigset_t		 waitmask;
@@ -89,14 +94,12 @@ spawn_child(struct master *m, struct generation *g, struct worker *w)
 	(void)close(m->wake[0]);
 	if (m->ready_fd != -1)
 		(void)close(m->ready_fd);
-	/* Other generations' locks, boards and listeners are not ours. */
+	/* Other generations' locks and listeners are not ours. */
 	for (o = m->gens; o != NULL; o = o->next) {
 		if (o == g)
 			continue;
 		acceptlock_destroy(o->lock);
-		scoreboard_destroy(o->sb);
 		o->lock = NULL;
-		o->sb = NULL;
 		listen_close_except(&o->ls, &g->ls, false);
 	}
 	if (w->kind == WORKER_UDP) {
@@ -106,7 +109,7 @@ spawn_child(struct master *m, struct generation *g, struct worker *w)
 	we.cf = g->cf;
 	we.ls = &g->ls;
 	we.lock = g->lock;
-	we.sb = g->sb;
+	we.sb = m->sb;
 	we.board = w->board;
 	/* Without a lock the kernel picks the worker; sharing is moot. */
 	we.share_bursts = g->ntcp > 1 && g->cf->accept_lock != ACCEPTLOCK_NONE;
@@ -130,15 +133,26 @@ spawn(struct master *m, struct generation *g, struct worker *w)
 	pid_t pid;
 
 	w->respawn_ms = 0;
-	scoreboard_clear(g->sb, w->board);
+	w->hung_ms = 0;
+	if ((w->board = scoreboard_claim(m->sb, g->id, w->kind == WORKER_TCP ?
+	    SB_TCP : SB_UDP, w->slot)) == -1) {
+		log_errx("fork %s worker: no free scoreboard slot (too many "
+		    "generations still draining)", gen_kind_name(w->kind));
+		errno = ENOSPC;
+		w->respawn_ms = clock_now_ms() + RESPAWN_MAX_MS;
+		return;
+	}
 	if ((pid = fork()) == -1) {
 		log_err("fork %s worker", gen_kind_name(w->kind));
+		scoreboard_release(m->sb, w->board);
+		w->board = -1;
 		w->respawn_ms = clock_now_ms() + RESPAWN_MAX_MS;
 		return;
 	}
 	if (pid == 0)
 		spawn_child(m, g, w);
 	w->pid = pid;
+	scoreboard_set_pid(m->sb, w->board, pid);
 	w->started_ms = clock_now_ms();
 }
 
@@ -172,7 +186,8 @@ master_reap(struct master *m)
 		if ((w = gen_find(m->gens, pid, &g)) == NULL)
 			continue;
 		w->pid = 0;
-		scoreboard_clear(g->sb, w->board);
+		scoreboard_release(m->sb, w->board);
+		w->board = -1;
 		if (g->state == GEN_SERVING && m->state == MASTER_RUNNING) {
 			worker_died(m, w, status);
 			continue;
@@ -246,9 +261,11 @@ master_respawn_due(struct master *m)
 		if (w->pid != 0 || w->respawn_ms == 0 || now < w->respawn_ms)
 			continue;
 		spawn(m, m->cur, w);
-		if (w->pid > 0)
-			log_notice("respawned %s worker %d as pid %ld",
-			    gen_kind_name(w->kind), w->slot, (long)w->pid);
+		if (w->pid <= 0)
+			continue;
+		scoreboard_count_master(m->sb, MSTAT_RESPAWNS);
+		log_notice("respawned %s worker %d as pid %ld",
+		    gen_kind_name(w->kind), w->slot, (long)w->pid);
 	}
 }
 
@@ -338,6 +355,7 @@ reload_failed(struct master *m, const char *why)
 
 	log_errx("reload failed: keeping the configuration of generation %d "
 	    "(%s)", m->cur->id, why);
+	scoreboard_count_master(m->sb, MSTAT_RELOAD_FAILURES);
 	(void)snprintf(status, sizeof(status), "READY=1\nSTATUS=reload "
 	    "failed: %s; serving generation %d", why, m->cur->id);
 	(void)notify_send(status);
@@ -376,6 +394,8 @@ reload_commit(struct master *m)
 	log_notice("reload complete: generation %d, %d tcp workers, accept "
 	    "lock %s; generation %d draining", g->id, g->ntcp,
 	    acceptlock_name(g->cf->accept_lock), old->id);
+	scoreboard_count_master(m->sb, MSTAT_RELOADS);
+	scoreboard_set_serving_gen(m->sb, g->id, g->ntcp);
 	(void)snprintf(status, sizeof(status), "READY=1\nSTATUS=serving "
 	    "generation %d", g->id);
 	(void)notify_send(status);
@@ -391,9 +411,9 @@ master_check_ready(struct master *m)
 		;
 	if (m->state != MASTER_RUNNING)
 		return;
-	if (m->starting != NULL && gen_serving(m->starting))
+	if (m->starting != NULL && gen_serving(m->starting, m->sb))
 		reload_commit(m);
-	if (!m->announced && gen_serving(m->cur))
+	if (!m->announced && gen_serving(m->cur, m->sb))
 		master_announce(m);
 }
 
@@ -405,6 +425,7 @@ master_announce(struct master *m)
 	char status[128];
 
 	m->announced = true;
+	scoreboard_set_serving_gen(m->sb, g->id, g->ntcp);
 	log_notice("echod %s started: %d tcp workers, %s udp worker, accept "
 	    "lock %s, generation %d", PACKAGE_VERSION, g->ntcp,
 	    g->nw > g->ntcp ? "one" : "no", acceptlock_name(g->cf->accept_lock),
@@ -508,8 +529,8 @@ master_deadline(struct master *m, struct timespec *ts)
 			next = g->deadline_ms;
 	if (m->state == MASTER_STOPPING && m->stop_kill_ms < next)
 		next = m->stop_kill_ms;
-	if (next == UINT64_MAX)
-		return NULL;
+	if (m->mon.next_ms < next)
+		next = m->mon.next_ms;
 	d = next > now ? next - now : 0;
 	ts->tv_sec = d / 1000;
 	ts->tv_nsec = (d % 1000) * 1000000;
@@ -526,6 +547,9 @@ master_start(struct master *m, struct config *cf)
 	int k;
 
 	if (pidfile_open(&m->pf, cf->pidfile) == -1)
+		return -1;
+	if ((m->sb = scoreboard_create(cf->status_file, SB_SLOTS,
+	    m->is_root && cf->ids_resolved ? cf->gid : (gid_t)-1)) == NULL)
 		return -1;
 	if (listen_open_all(cf, NULL, &ls) == -1)
 		return -1;
@@ -549,6 +573,8 @@ master_start(struct master *m, struct config *cf)
 	m->pid = getpid();
 	if (pidfile_write(&m->pf, m->pid) == -1)
 		return -1;
+	scoreboard_set_master(m->sb, m->pid, PACKAGE_VERSION);
+	monitor_init(&m->mon, clock_now_ms());
 	proc_title_set("echod: master");
 	/* Handlers before the first fork: no signal is lost in between. */
 	sig_init(signals, &m->waitmask);
@@ -575,6 +601,8 @@ master_free(struct master *m)
 	}
 	if (m->ready_fd != -1)
 		(void)close(m->ready_fd);
+	scoreboard_unlink(m->sb);
+	scoreboard_destroy(m->sb);
 	pidfile_remove(&m->pf);
 }
 
@@ -617,6 +645,8 @@ master_run(struct config *cf, const struct master_opts *opts)
 		}
 		master_timers(&m);
 		master_respawn_due(&m);
+		monitor_tick(&m.mon, m.gens, m.cur, m.sb,
+		    m.state == MASTER_RUNNING, clock_now_ms());
 		pfd.fd = m.wake[0];
 		pfd.events = POLLIN;
 		if (ppoll(&pfd, 1, master_deadline(&m, &ts), &m.waitmask) ==

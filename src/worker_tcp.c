@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "conntab.h"
 #include "log.h"
+#include "monitor.h"
 #include "proc.h"
 #include "scoreboard.h"
 #include "sig.h"
@@ -47,12 +48,19 @@ struct worker_tcp {
 	uint64_t		 now_ms;
 	uint64_t		 accept_resume_ms;
 	uint64_t		 drain_deadline_ms;
-	uint64_t		 accepted;
 	struct conntab		 tab;
-	uint64_t		 closed[CONN_END_NREASONS];
+	int			 beat_ms;	/* longest wait, see monitor.c */
 	struct buf_pool		 pool;
 	struct log_ratelimit	 accept_rl;	/* EMFILE and friends */
 	struct log_ratelimit	 warn_rl;	/* lock and epoll failures */
+};
+
+/* How each way a connection ends is counted. */
+static const enum stat_id closed_stat[CONN_END_NREASONS] = {
+	[CONN_END_CLIENT] = STAT_TCP_CLOSED_CLIENT,
+	[CONN_END_ERROR] = STAT_TCP_CLOSED_ERROR,
+	[CONN_END_IDLE] = STAT_TCP_CLOSED_IDLE,
+	[CONN_END_SHUTDOWN] = STAT_TCP_CLOSED_SHUTDOWN,
 };
 
 static void	 tcp_setup(struct worker_tcp *);
@@ -275,7 +283,7 @@ conn_add(struct worker_tcp *wt, int fd)
 		conntab_remove(&wt->tab, e);
 		return;
 	}
-	wt->accepted++;
+	scoreboard_count(wt->we->sb, wt->we->board, STAT_TCP_ACCEPTED, 1);
 	scoreboard_set_conns(wt->we->sb, wt->we->board, wt->tab.n);
 }
 
@@ -288,7 +296,7 @@ conn_drop(struct worker_tcp *wt, struct conn_entry *e, enum conn_end why)
 {
 	log_debug("tcp worker: fd %d closed (%s) after %llu bytes", e->c.fd,
 	    conn_end_name(why), (unsigned long long)e->c.bytes);
-	wt->closed[why]++;
+	scoreboard_count(wt->we->sb, wt->we->board, closed_stat[why], 1);
 	conn_close(&e->c, &wt->pool);
 	conntab_remove(&wt->tab, e);
 	scoreboard_set_conns(wt->we->sb, wt->we->board, wt->tab.n);
@@ -297,9 +305,15 @@ conn_drop(struct worker_tcp *wt, struct conn_entry *e, enum conn_end why)
 static void
 conn_service(struct worker_tcp *wt, struct conn_entry *e)
 {
+	uint64_t before = e->c.bytes;
+	enum conn_status st;
 	bool moved;
 
-	switch (conn_run(&e->c, &wt->pool, CONN_BUDGET, &moved)) {
+	st = conn_run(&e->c, &wt->pool, CONN_BUDGET, &moved);
+	if (e->c.bytes != before)
+		scoreboard_count(wt->we->sb, wt->we->board, STAT_TCP_BYTES,
+		    e->c.bytes - before);
+	switch (st) {
 	case CONN_DONE:
 		conn_drop(wt, e, e->c.failed ? CONN_END_ERROR :
 		    CONN_END_CLIENT);
@@ -409,29 +423,37 @@ next_timeout(struct worker_tcp *wt)
 		if (d < t)
 			t = d;
 	}
-	return t == UINT64_MAX ? -1 : t > INT32_MAX ? INT32_MAX : (int)t;
+	/* Wake to beat even when idle: a wait must not look like a hang. */
+	return t > (uint64_t)wt->beat_ms ? wt->beat_ms : (int)t;
 }
 
 static _Noreturn void
 tcp_exit(struct worker_tcp *wt, const char *why)
 {
+	struct scoreboard *sb = wt->we->sb;
+	int b = wt->we->board;
+
 	/*
 	 * A fast stop owes nothing more: the kernel closes every socket as
 	 * close_all would, and atexit work (a sanitizer's leak scan) must
 	 * not delay the port's release.
 	 */
 	if (wt->want_quit)
-		wt->closed[CONN_END_SHUTDOWN] += wt->tab.n;
+		scoreboard_count(sb, b, STAT_TCP_CLOSED_SHUTDOWN, wt->tab.n);
 	else
 		close_all(wt);
 	log_info("tcp worker %d exiting (%s): accepted %llu connections "
 	    "(generation %d); closed %llu by the client, %llu on an error, "
 	    "%llu idle, %llu at shutdown", wt->we->slot, why,
-	    (unsigned long long)wt->accepted, wt->we->generation,
-	    (unsigned long long)wt->closed[CONN_END_CLIENT],
-	    (unsigned long long)wt->closed[CONN_END_ERROR],
-	    (unsigned long long)wt->closed[CONN_END_IDLE],
-	    (unsigned long long)wt->closed[CONN_END_SHUTDOWN]);
+	    (unsigned long long)scoreboard_counted(sb, b, STAT_TCP_ACCEPTED),
+	    wt->we->generation,
+	    (unsigned long long)scoreboard_counted(sb, b,
+	    STAT_TCP_CLOSED_CLIENT),
+	    (unsigned long long)scoreboard_counted(sb, b,
+	    STAT_TCP_CLOSED_ERROR),
+	    (unsigned long long)scoreboard_counted(sb, b, STAT_TCP_CLOSED_IDLE),
+	    (unsigned long long)scoreboard_counted(sb, b,
+	    STAT_TCP_CLOSED_SHUTDOWN));
 	if (wt->want_quit)
 		_exit(0);
 	exit(0);
@@ -451,6 +473,7 @@ worker_tcp_run(const struct worker_env *we)
 	wt.sigfd = worker_init(we, "tcp worker");
 	tcp_setup(&wt);
 	wt.now_ms = clock_now_ms();
+	wt.beat_ms = monitor_beat_ms(wt.cf->worker_timeout_s);
 	update_accepting(&wt);
 	log_info("tcp worker %d started (generation %d)", we->slot,
 	    we->generation);
@@ -471,6 +494,7 @@ worker_tcp_run(const struct worker_env *we)
 		if (n == -1 && errno != EINTR)
 			fatal("tcp worker: epoll_wait");
 		wt.now_ms = clock_now_ms();
+		scoreboard_beat(we->sb, we->board, wt.now_ms);
 		/* A QUIT seen in this batch ends it: nothing left is owed. */
 		for (i = 0; i < n && !wt.want_quit; i++) {
 			tag = events[i].data.u64;

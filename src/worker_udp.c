@@ -20,6 +20,8 @@
 #include "addr.h"
 #include "clock.h"
 #include "log.h"
+#include "monitor.h"
+#include "scoreboard.h"
 #include "proc.h"
 #include "sig.h"
 #include "spoofguard.h"
@@ -59,10 +61,8 @@ struct worker_udp {
 	struct mmsghdr		 in[UDP_BATCH];
 	struct mmsghdr		 out[UDP_BATCH];
 	unsigned char		*payload;	/* UDP_BATCH * UDP_DGRAM_MAX */
-	uint64_t		 dropped_port;
-	uint64_t		 dropped_source;
-	uint64_t		 dropped_dest;
-	uint64_t		 echoed;
+	uint64_t		 logged[STAT_N];	/* counts at the last log */
+	int			 beat_ms;	/* longest wait, see monitor.c */
 	uint64_t		 drop_logged_ms;
 };
 
@@ -80,6 +80,9 @@ static bool	 is_denied(struct worker_udp *, const struct sockaddr *);
 static int	 receive(struct worker_udp *, int);
 static bool	 reply_pktinfo(struct worker_udp *, struct msghdr *,
 		    struct msghdr *);
+static void	 drop(struct worker_udp *, enum stat_id);
+static void	 count_sent(struct worker_udp *, int, int);
+static uint64_t	 since_logged(struct worker_udp *, enum stat_id);
 static void	 log_drops(struct worker_udp *, uint64_t);
 
 static void
@@ -334,16 +337,16 @@ is_denied(struct worker_udp *wu, const struct sockaddr *sa)
 
 	/* Two echo services answering each other would loop forever. */
 	if (config_port_denied(wu->cf, port)) {
-		wu->dropped_port++;
+		drop(wu, STAT_UDP_DROPPED_PORT);
 		return true;
 	}
 	for (i = 0; i < wu->nown; i++)
 		if (wu->own_ports[i] == port) {
-			wu->dropped_port++;
+			drop(wu, STAT_UDP_DROPPED_PORT);
 			return true;
 		}
 	if (addr_is_reflector(sa)) {
-		wu->dropped_source++;
+		drop(wu, STAT_UDP_DROPPED_SOURCE);
 		return true;
 	}
 	/* A 6to4 or NAT64 gateway would carry the reply to the broadcast. */
@@ -351,7 +354,7 @@ is_denied(struct worker_udp *wu, const struct sockaddr *sa)
 	for (k = 0; k < n; k++)
 		for (i = 0; i < wu->nbcast; i++)
 			if (wu->bcast[i] == ip[k]) {
-				wu->dropped_source++;
+				drop(wu, STAT_UDP_DROPPED_SOURCE);
 				return true;
 			}
 	return false;
@@ -402,7 +405,7 @@ reply_pktinfo(struct worker_udp *wu, struct msghdr *in, struct msghdr *out)
 	}
 	return true;
 group:
-	wu->dropped_dest++;
+	drop(wu, STAT_UDP_DROPPED_DEST);
 	return false;
 }
 
@@ -449,15 +452,44 @@ receive(struct worker_udp *wu, int fd)
 			sent = 1;
 			continue;
 		}
-		wu->echoed += sent;
+		count_sent(wu, i, sent);
 	}
 	return n == UDP_BATCH;
 }
 
 static void
+drop(struct worker_udp *wu, enum stat_id why)
+{
+	scoreboard_count(wu->we->sb, wu->we->board, why, 1);
+}
+
+static void
+count_sent(struct worker_udp *wu, int first, int n)
+{
+	uint64_t bytes = 0;
+	int i;
+
+	for (i = first; i < first + n; i++)
+		bytes += wu->out[i].msg_hdr.msg_iov->iov_len;
+	scoreboard_count(wu->we->sb, wu->we->board, STAT_UDP_ECHOED, n);
+	scoreboard_count(wu->we->sb, wu->we->board, STAT_UDP_BYTES, bytes);
+}
+
+/* What was counted of `k` since the last log line. */
+static uint64_t
+since_logged(struct worker_udp *wu, enum stat_id k)
+{
+	uint64_t now = scoreboard_counted(wu->we->sb, wu->we->board, k);
+	uint64_t d = now - wu->logged[k];
+
+	wu->logged[k] = now;
+	return d;
+}
+
+static void
 log_drops(struct worker_udp *wu, uint64_t now_ms)
 {
-	uint64_t kernel;
+	uint64_t kernel, port, source, dest;
 
 	if (now_ms - wu->drop_logged_ms < DROP_LOG_MS)
 		return;
@@ -468,15 +500,16 @@ log_drops(struct worker_udp *wu, uint64_t now_ms)
 		    "outside), with bad checksums or for a full receive "
 		    "buffer in the last %d s", (unsigned long long)kernel,
 		    DROP_LOG_MS / 1000);
-	if (wu->dropped_port + wu->dropped_source + wu->dropped_dest > 0)
+	port = since_logged(wu, STAT_UDP_DROPPED_PORT);
+	source = since_logged(wu, STAT_UDP_DROPPED_SOURCE);
+	dest = since_logged(wu, STAT_UDP_DROPPED_DEST);
+	if (port + source + dest > 0)
 		log_notice("udp worker: dropped %llu datagrams from denied "
 		    "source ports, %llu from broadcast, multicast or invalid "
 		    "sources and %llu sent to broadcast or multicast "
-		    "addresses in the last %d s",
-		    (unsigned long long)wu->dropped_port,
-		    (unsigned long long)wu->dropped_source,
-		    (unsigned long long)wu->dropped_dest, DROP_LOG_MS / 1000);
-	wu->dropped_port = wu->dropped_source = wu->dropped_dest = 0;
+		    "addresses in the last %d s", (unsigned long long)port,
+		    (unsigned long long)source, (unsigned long long)dest,
+		    DROP_LOG_MS / 1000);
 	wu->drop_logged_ms = now_ms;
 }
 
@@ -496,12 +529,15 @@ worker_udp_run(const struct worker_env *we)
 	wu->sigfd = worker_init(we, "udp worker");
 	udp_setup(wu);
 	wu->drop_logged_ms = clock_now_ms();
+	wu->beat_ms = monitor_beat_ms(wu->cf->worker_timeout_s);
 	log_info("udp worker started (generation %d)", we->generation);
 	worker_serving(we);
 	while (!wu->want_exit) {
-		n = epoll_wait(wu->epfd, events, 16, DROP_LOG_MS);
+		/* Wake to beat even when idle: a wait is not a hang. */
+		n = epoll_wait(wu->epfd, events, 16, wu->beat_ms);
 		if (n == -1 && errno != EINTR)
 			fatal("udp worker: epoll_wait");
+		scoreboard_beat(we->sb, we->board, clock_now_ms());
 		/*
 		 * Drain a busy socket in several batches per wake-up, but
 		 * bounded, so one flooded listener cannot starve the others
@@ -520,7 +556,8 @@ worker_udp_run(const struct worker_env *we)
 	}
 	log_drops(wu, clock_now_ms() + DROP_LOG_MS);
 	log_info("udp worker exiting: echoed %llu datagrams (generation %d)",
-	    (unsigned long long)wu->echoed, we->generation);
+	    (unsigned long long)scoreboard_counted(we->sb, we->board,
+	    STAT_UDP_ECHOED), we->generation);
 	if (wu->want_quit)
 		_exit(0);	/* as the TCP worker's fast stop */
 	exit(0);
