@@ -13,12 +13,16 @@
 
 /* The only process-wide state besides the log destination: it must be. */
 static volatile sig_atomic_t pending[NSIG];
+static volatile sig_atomic_t value[NSIG];	/* sigqueue(3)'s, or 0 */
 
-static void	 sig_catch(int);
+static void	 sig_catch(int, siginfo_t *, void *);
 
 static void
-sig_catch(int signo)
+sig_catch(int signo, siginfo_t *si, void *ctx)
 {
+	(void)ctx;
+	value[signo] = si != NULL && si->si_code == SI_QUEUE ?
+	    si->si_value.sival_int : 0;
 	pending[signo] = 1;
 }
 
@@ -40,13 +44,15 @@ sig_init(const int *signals, sigset_t *waitmask)
 
 	memset(&sa, 0, sizeof(sa));
 	(void)sigemptyset(&sa.sa_mask);
-	sa.sa_handler = sig_catch;
+	sa.sa_sigaction = sig_catch;
+	sa.sa_flags = SA_SIGINFO;
 	for (i = 0; signals[i] != 0; i++) {
 		pending[signals[i]] = 0;
 		if (sigaction(signals[i], &sa, NULL) == -1)
 			fatal("sigaction %d", signals[i]);
 	}
 	/* A client that vanishes must cost an EPIPE, not the process. */
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
 		fatal("sigaction SIGPIPE");
@@ -63,6 +69,13 @@ sig_take(int signo)
 		return false;
 	pending[signo] = 0;
 	return true;
+}
+
+/* The value the last sigqueue(3) of `signo` carried; 0 for kill(2). */
+int
+sig_value(int signo)
+{
+	return value[signo];
 }
 
 bool

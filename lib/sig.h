@@ -14,6 +14,7 @@
 void	 sig_init(const int *, sigset_t *);
 bool	 sig_take(int);
 bool	 sig_peek(int);
+int	 sig_value(int);
 
 /*
  * For a worker, whose loop may never block under load: block the given

@@ -2,9 +2,14 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmdline.h"
+#include "config.h"
+
+static int	 parse_control(struct cmdline *, const char *);
+static int	 parse_workers(struct cmdline *, int, char **, int);
 
 #ifndef ECHOD_CONFIG_FILE
 #define ECHOD_CONFIG_FILE	"/etc/echod/echod.conf"
@@ -16,6 +21,8 @@ static const struct option longopts[] = {
 	{ "test",	no_argument,		NULL, 't' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ "help",	no_argument,		NULL, 'h' },
+	{ "signal",	required_argument,	NULL, 's' },
+	{ "json",	no_argument,		NULL, 'j' },
 	{ NULL,		0,			NULL, 0 }
 };
 
@@ -23,10 +30,16 @@ const char *
 cmdline_usage(void)
 {
 	return "usage: echod [-ftVh] [-c file]\n"
+	    "       echod [-c file] -s status [--json] | metrics | reload | "
+	    "stop | quit |\n"
+	    "                        workers N\n"
 	    "  -c, --config FILE   configuration file (default "
 	    ECHOD_CONFIG_FILE ")\n"
 	    "  -f, --foreground    stay in the foreground, log to stderr too\n"
 	    "  -t, --test          check the configuration and exit\n"
+	    "  -s, --signal WHAT   ask the running echod: status, metrics\n"
+	    "                      (Prometheus), reload, stop, quit, workers N\n"
+	    "      --json          with -s status: one JSON object\n"
 	    "  -V, --version       print the version and exit\n"
 	    "  -h, --help          print this help and exit\n";
 }
@@ -42,9 +55,16 @@ cmdline_parse(int argc, char **argv, struct cmdline *cl)
 	cl->config_path = ECHOD_CONFIG_FILE;
 	optind = 0;	/* glibc: 0 also resets getopt's internal state */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+c:ftVh", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "+c:fts:Vh", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
+		case 's':
+			if (parse_control(cl, optarg) == -1)
+				return;
+			break;
+		case 'j':
+			cl->json = true;
+			break;
 		case 'c':
 			cl->config_path = optarg;
 			break;
@@ -66,6 +86,10 @@ cmdline_parse(int argc, char **argv, struct cmdline *cl)
 			if (optopt == 'c')
 				(void)snprintf(cl->error, sizeof(cl->error),
 				    "option -c needs a file name");
+			else if (optopt == 's')
+				(void)snprintf(cl->error, sizeof(cl->error),
+				    "option -s needs status, metrics, reload, "
+				    "stop, quit or workers");
 			else if (optopt != 0)
 				(void)snprintf(cl->error, sizeof(cl->error),
 				    "unknown option -%c", optopt);
@@ -75,9 +99,68 @@ cmdline_parse(int argc, char **argv, struct cmdline *cl)
 			return;
 		}
 	}
-	if (optind < argc) {
+	if (cl->action == CMDLINE_CONTROL && cl->control == CONTROL_WORKERS)
+		optind = parse_workers(cl, argc, argv, optind);
+	if (cl->action != CMDLINE_ERROR && optind < argc) {
 		cl->action = CMDLINE_ERROR;
 		(void)snprintf(cl->error, sizeof(cl->error),
 		    "unexpected argument \"%s\"", argv[optind]);
 	}
+	if (cl->json && (cl->action != CMDLINE_CONTROL ||
+	    cl->control != CONTROL_STATUS)) {
+		cl->action = CMDLINE_ERROR;
+		(void)snprintf(cl->error, sizeof(cl->error),
+		    "--json goes with -s status");
+	}
+}
+
+static int
+parse_control(struct cmdline *cl, const char *what)
+{
+	static const struct {
+		const char		*name;
+		enum cmdline_control	 control;
+	} controls[] = {
+		{ "status", CONTROL_STATUS }, { "metrics", CONTROL_METRICS },
+		{ "reload", CONTROL_RELOAD }, { "stop", CONTROL_STOP },
+		{ "quit", CONTROL_QUIT }, { "workers", CONTROL_WORKERS },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(controls) / sizeof(controls[0]); i++)
+		if (strcmp(what, controls[i].name) == 0) {
+			cl->action = CMDLINE_CONTROL;
+			cl->control = controls[i].control;
+			return 0;
+		}
+	cl->action = CMDLINE_ERROR;
+	(void)snprintf(cl->error, sizeof(cl->error), "-s %s: not one of "
+	    "status, metrics, reload, stop, quit, workers", what);
+	return -1;
+}
+
+/* "-s workers N": N from 1 to CONFIG_WORKERS_MAX, the next argument. */
+static int
+parse_workers(struct cmdline *cl, int argc, char **argv, int i)
+{
+	char *end;
+	long n;
+
+	if (i >= argc) {
+		cl->action = CMDLINE_ERROR;
+		(void)snprintf(cl->error, sizeof(cl->error),
+		    "-s workers needs a count");
+		return i;
+	}
+	n = strtol(argv[i], &end, 10);
+	if (argv[i][0] == '\0' || *end != '\0' || n < 1 ||
+	    n > CONFIG_WORKERS_MAX) {
+		cl->action = CMDLINE_ERROR;
+		(void)snprintf(cl->error, sizeof(cl->error), "-s workers "
+		    "%s: not a count from 1 to %d", argv[i],
+		    CONFIG_WORKERS_MAX);
+		return i;
+	}
+	cl->workers = (int)n;
+	return i + 1;
 }

@@ -129,3 +129,71 @@ gen_find(struct generation *g, pid_t pid, struct generation **gp)
 			}
 	return NULL;
 }
+
+/*
+ * A new TCP slot, numbered with the lowest number free, before the UDP
+ * worker's; not yet forked.  NULL when out of memory.
+ */
+struct worker *
+gen_add_tcp(struct generation *g)
+{
+	struct worker *w;
+	int i, number, pos;
+	bool taken;
+
+	if ((w = realloc(g->w, (g->nw + 1) * sizeof(*g->w))) == NULL) {
+		log_err("realloc workers of generation %d", g->id);
+		return NULL;
+	}
+	g->w = w;
+	for (number = 0;; number++) {
+		taken = false;
+		for (i = 0; i < g->nw; i++)
+			if (g->w[i].kind == WORKER_TCP &&
+			    g->w[i].slot == number)
+				taken = true;
+		if (!taken)
+			break;
+	}
+	for (pos = 0; pos < g->nw && g->w[pos].kind == WORKER_TCP; pos++)
+		;
+	memmove(&g->w[pos + 1], &g->w[pos], (g->nw - pos) * sizeof(*g->w));
+	g->nw++;
+	g->ntcp++;
+	w = &g->w[pos];
+	memset(w, 0, sizeof(*w));
+	w->kind = WORKER_TCP;
+	w->slot = number;
+	w->board = -1;
+	return w;
+}
+
+/* The highest-numbered TCP worker not yet retiring; never the last. */
+struct worker *
+gen_pick_retiree(struct generation *g)
+{
+	struct worker *best = NULL;
+	int i;
+
+	if (g->ntcp <= 1)
+		return NULL;
+	for (i = 0; i < g->nw; i++)
+		if (g->w[i].kind == WORKER_TCP && !g->w[i].retiring &&
+		    (best == NULL || g->w[i].slot > best->slot))
+			best = &g->w[i];
+	if (best != NULL) {
+		best->retiring = true;
+		best->respawn_ms = 0;
+		g->ntcp--;
+	}
+	return best;
+}
+
+void
+gen_remove(struct generation *g, struct worker *w)
+{
+	size_t pos = w - g->w;
+
+	memmove(w, w + 1, (g->nw - pos - 1) * sizeof(*g->w));
+	g->nw--;
+}

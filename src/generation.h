@@ -26,6 +26,7 @@ struct worker {
 	uint64_t		 started_ms;
 	uint64_t		 respawn_ms;	/* 0: no respawn pending */
 	uint64_t		 hung_ms;	/* SIGABRT sent; 0: not hung */
+	bool			 retiring;	/* SIGTTOU: not to respawn */
 	int			 crashes;
 	int			 init_failures;
 };
@@ -63,5 +64,9 @@ void			 gen_retire(struct generation *, int);
 struct worker		*gen_find(struct generation *, pid_t,
 			    struct generation **);
 const char		*gen_kind_name(enum worker_kind);
+/* The worker count at runtime: slots added, chosen to retire, removed. */
+struct worker		*gen_add_tcp(struct generation *);
+struct worker		*gen_pick_retiree(struct generation *);
+void			 gen_remove(struct generation *, struct worker *);
 
 #endif

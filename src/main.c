@@ -9,6 +9,7 @@
 
 #include "cmdline.h"
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "master.h"
 #include "proc.h"
@@ -100,9 +101,12 @@ main(int argc, char **argv)
 		return 0;
 	case CMDLINE_TEST:
 	case CMDLINE_RUN:
+	case CMDLINE_CONTROL:
 		break;
 	}
-	log_init("echod", LOG_TO_STDERR | LOG_TO_SYSLOG);
+	/* -s talks to a terminal or a script: nothing of it for syslog. */
+	log_init("echod", cl.action == CMDLINE_CONTROL ? LOG_TO_STDERR :
+	    LOG_TO_STDERR | LOG_TO_SYSLOG);
 	if (load_config(&cl, &cf) == -1) {
 		if (cl.action == CMDLINE_TEST)
 			(void)fprintf(stderr, "echod: configuration file %s "
@@ -114,6 +118,11 @@ main(int argc, char **argv)
 		    "successful\n", cl.config_path);
 		config_free(cf);
 		return 0;
+	}
+	if (cl.action == CMDLINE_CONTROL) {
+		status = control_run(&cl, cf);
+		config_free(cf);
+		return status;
 	}
 	log_configure(cf->log_facility, cf->log_level);
 	note_identity(cf);

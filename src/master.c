@@ -53,6 +53,7 @@ struct master {
 	enum master_state	 state;
 	bool			 announced;	/* first generation served */
 	bool			 want_reload;	/* HUP during a reload */
+	int			 want_workers;	/* TTIN, TTOU, -s workers */
 	uint64_t		 stop_kill_ms;
 	struct pidfile		 pf;
 	struct scoreboard	*sb;		/* every worker's slot */
@@ -66,11 +67,12 @@ struct master {
 static void	 spawn(struct master *, struct generation *, struct worker *);
 static _Noreturn void spawn_child(struct master *, struct generation *,
 		    struct worker *);
-static void	 describe_status(int, char *, size_t);
 static void	 master_reap(struct master *);
 static void	 worker_died(struct master *, struct worker *, int);
 static void	 master_respawn_due(struct master *);
 static void	 master_reload(struct master *);
+static void	 master_signals(struct master *);
+static void	 master_resize(struct master *, int);
 static void	 reload_failed(struct master *, const char *);
 static void	 reload_abort(struct master *, const char *);
 static void	 reload_commit(struct master *);
@@ -112,7 +114,7 @@ spawn_child(struct master *m, struct generation *g, struct worker *w)
 	we.sb = m->sb;
 	we.board = w->board;
 	/* Without a lock the kernel picks the worker; sharing is moot. */
-	we.share_bursts = g->ntcp > 1 && g->cf->accept_lock != ACCEPTLOCK_NONE;
+	we.share_bursts = g->cf->accept_lock != ACCEPTLOCK_NONE;
 	we.master_pid = m->pid;
 	we.wake_fd = m->wake[1];
 	we.slot = w->slot;
@@ -157,23 +159,6 @@ spawn(struct master *m, struct generation *g, struct worker *w)
 }
 
 static void
-describe_status(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status) && WEXITSTATUS(status) == PROC_EXIT_INIT)
-		(void)snprintf(buf, len, "failed to start (exit status %d)",
-		    PROC_EXIT_INIT);
-	else if (WIFEXITED(status))
-		(void)snprintf(buf, len, "exited with status %d",
-		    WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		(void)snprintf(buf, len, "killed by signal %d (%s)%s",
-		    WTERMSIG(status), strsignal(WTERMSIG(status)),
-		    WCOREDUMP(status) ? ", core dumped" : "");
-	else
-		(void)snprintf(buf, len, "ended with status %#x", status);
-}
-
-static void
 master_reap(struct master *m)
 {
 	struct generation *g;
@@ -188,11 +173,17 @@ master_reap(struct master *m)
 		w->pid = 0;
 		scoreboard_release(m->sb, w->board);
 		w->board = -1;
+		if (w->retiring) {
+			proc_describe_status(status, why, sizeof(why));
+			log_info("tcp worker %d retired (%s)", w->slot, why);
+			gen_remove(g, w);
+			continue;
+		}
 		if (g->state == GEN_SERVING && m->state == MASTER_RUNNING) {
 			worker_died(m, w, status);
 			continue;
 		}
-		describe_status(status, why, sizeof(why));
+		proc_describe_status(status, why, sizeof(why));
 		if (g->state == GEN_STARTING) {
 			(void)snprintf(what, sizeof(what), "%s worker %d of "
 			    "generation %d %s", gen_kind_name(w->kind), w->slot,
@@ -222,7 +213,7 @@ worker_died(struct master *m, struct worker *w, int status)
 	uint64_t now = clock_now_ms(), delay;
 	char why[96];
 
-	describe_status(status, why, sizeof(why));
+	proc_describe_status(status, why, sizeof(why));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == PROC_EXIT_INIT) {
 		if (++w->init_failures >= INIT_FAILURES_MAX) {
 			log_errx("%s worker %d failed to start %d times in a "
@@ -436,6 +427,60 @@ master_announce(struct master *m)
 	proc_daemon_ready(&m->ready_fd);
 }
 
+/* The reactions, in order: reap, then what operators asked for. */
+static void
+master_signals(struct master *m)
+{
+	int base;
+
+	if (sig_take(SIGCHLD))
+		master_reap(m);
+	if (sig_take(SIGHUP) && m->state == MASTER_RUNNING)
+		m->want_reload = true;
+	if (sig_take(SIGTERM) | sig_take(SIGINT))
+		master_stop(m, STOP_GRACEFUL);
+	if (sig_take(SIGQUIT))
+		master_stop(m, STOP_FAST);
+	base = m->want_workers > 0 ? m->want_workers : m->cur->ntcp;
+	if (sig_take(SIGTTIN))
+		m->want_workers = base + 1;
+	if (sig_take(SIGTTOU))
+		m->want_workers = base > 1 ? base - 1 : 1;
+	if (sig_take(SIG_WORKERS))
+		m->want_workers = sig_value(SIG_WORKERS);
+}
+
+/*
+ * SIGTTIN, SIGTTOU or `echod -s workers N`, as gunicorn and unicorn do:
+ * new TCP workers join the serving generation; retired ones finish their
+ * connections first.  A reload applies `workers` from the file again.
+ */
+static void
+master_resize(struct master *m, int want)
+{
+	struct generation *g = m->cur;
+	struct worker *w;
+	int before = g->ntcp;
+
+	if (want < 1 || want > CONFIG_WORKERS_MAX || g->ntcp == 0) {
+		log_warnx("worker count %d: not from 1 to %d, or no tcp "
+		    "listener; keeping %d", want, CONFIG_WORKERS_MAX, before);
+		return;
+	}
+	while (g->ntcp < want && (w = gen_add_tcp(g)) != NULL)
+		spawn(m, g, w);		/* a failed fork retries later */
+	while (g->ntcp > want && (w = gen_pick_retiree(g)) != NULL) {
+		if (w->pid > 0)
+			(void)kill(w->pid, SIGTERM);
+		else
+			gen_remove(g, w);
+	}
+	if (g->ntcp != before)
+		log_notice("tcp workers: %d -> %d (generation %d)", before,
+		    g->ntcp, g->id);
+	scoreboard_set_serving_gen(m->sb, g->id, g->ntcp);
+}
+
 static void
 master_stop(struct master *m, enum stop_how how)
 {
@@ -540,8 +585,9 @@ master_deadline(struct master *m, struct timespec *ts)
 static int
 master_start(struct master *m, struct config *cf)
 {
-	static const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT,
-	    SIGCHLD, 0 };
+	/* SIGRTMIN is no constant: glibc keeps the first few for itself. */
+	const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGCHLD,
+	    SIGTTIN, SIGTTOU, SIG_WORKERS, 0 };
 	struct listener_set ls;
 	size_t i;
 	int k;
@@ -627,21 +673,19 @@ master_run(struct config *cf, const struct master_opts *opts)
 		return 1;
 	}
 	for (;;) {
-		if (sig_take(SIGCHLD))
-			master_reap(&m);
-		if (sig_take(SIGHUP) && m.state == MASTER_RUNNING)
-			m.want_reload = true;
-		if (sig_take(SIGTERM) | sig_take(SIGINT))
-			master_stop(&m, STOP_GRACEFUL);
-		if (sig_take(SIGQUIT))
-			master_stop(&m, STOP_FAST);
+		master_signals(&m);
 		if (m.state == MASTER_DONE)
 			break;
 		master_check_ready(&m);
-		/* One reload at a time: a HUP meanwhile runs after it. */
+		/* One change at a time: a HUP meanwhile runs after it. */
 		if (m.want_reload && m.starting == NULL) {
 			m.want_reload = false;
 			master_reload(&m);
+		}
+		if (m.want_workers > 0 && m.starting == NULL &&
+		    m.state == MASTER_RUNNING) {
+			master_resize(&m, m.want_workers);
+			m.want_workers = 0;
 		}
 		master_timers(&m);
 		master_respawn_due(&m);

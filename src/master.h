@@ -2,9 +2,13 @@
 #ifndef ECHOD_MASTER_H
 #define ECHOD_MASTER_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "config.h"
+
+/* `echod -s workers N`: sigqueue(3)s this with N to the master. */
+#define SIG_WORKERS	SIGRTMIN
 
 struct master_opts {
 	const char	*config_path;

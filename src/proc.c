@@ -4,6 +4,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -308,4 +309,22 @@ proc_watch_parent(pid_t master)
 		return -1;
 	}
 	return 0;
+}
+
+/* A wait(2) status in words, for the log. */
+void
+proc_describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == PROC_EXIT_INIT)
+		(void)snprintf(buf, len, "failed to start (exit status %d)",
+		    PROC_EXIT_INIT);
+	else if (WIFEXITED(status))
+		(void)snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		(void)snprintf(buf, len, "killed by signal %d (%s)%s",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		(void)snprintf(buf, len, "ended with status %#x", status);
 }

@@ -18,6 +18,7 @@ int		 proc_daemonize(int *);
 void		 proc_daemon_ready(int *);
 void		 proc_detach_stderr(void);
 void		 proc_close_inherited(void);
+void		 proc_describe_status(int, char *, size_t);
 int		 proc_watch_parent(pid_t);
 
 #endif

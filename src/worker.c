@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "master.h"
 #include "proc.h"
 #include "scoreboard.h"
 #include "sig.h"
@@ -26,6 +27,9 @@ worker_init(const struct worker_env *we, const char *role)
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGHUP, &sa, NULL);
 	(void)sigaction(SIGPIPE, &sa, NULL);
+	(void)sigaction(SIGTTIN, &sa, NULL);
+	(void)sigaction(SIGTTOU, &sa, NULL);
+	(void)sigaction(SIG_WORKERS, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	(void)sigaction(SIGCHLD, &sa, NULL);
 	/* Blocked since the master's fork, so nothing sent since is lost. */

@@ -379,6 +379,7 @@ drain_start(struct worker_tcp *wt)
 	if (wt->draining)
 		return;
 	wt->draining = true;
+	scoreboard_set_draining(wt->we->sb, wt->we->board);
 	wt->drain_deadline_ms = wt->now_ms +
 	    (uint64_t)wt->cf->shutdown_timeout_s * 1000;
 	update_accepting(wt);

@@ -538,6 +538,8 @@ remove_files(struct harness *h)
 	(void)unlink(h->conf);
 	(void)unlink(h->log);
 	(void)unlink(h->pidfile);
+	(void)snprintf(tmp, sizeof(tmp), "%s/echod.status", h->dir);
+	(void)unlink(tmp);
 	if (h->fault_file[0] != '\0')
 		(void)unlink(h->fault_file);
 	(void)rmdir(h->dir);

@@ -1,0 +1,195 @@
+/* status.c: what `echod -s status` and `-s metrics` print, from a scoreboard snapshot. */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "status.h"
+
+static int	 open_conns(const struct sb_snapshot *);
+static const char *worker_state(const struct sb_worker *);
+static double	 beat_age_s(const struct sb_snapshot *, const struct sb_worker *);
+static void	 json_counters(FILE *, const uint64_t *);
+static void	 metric_rows(FILE *, const struct stat_info *,
+		    const uint64_t *, int);
+
+static int
+open_conns(const struct sb_snapshot *ss)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ss->nw; i++)
+		n += ss->w[i].conns;
+	return n;
+}
+
+static const char *
+worker_state(const struct sb_worker *w)
+{
+	if (w->draining)
+		return "draining";
+	return w->serving ? "serving" : "starting";
+}
+
+static double
+beat_age_s(const struct sb_snapshot *ss, const struct sb_worker *w)
+{
+	return ss->now_ms > w->heartbeat_ms ?
+	    (ss->now_ms - w->heartbeat_ms) / 1000.0 : 0.0;
+}
+
+void
+status_print_text(FILE *f, const struct sb_snapshot *ss)
+{
+	const uint64_t *t = ss->total;
+	const struct sb_worker *w;
+	long up = (long)(time(NULL) - ss->started);
+	int i;
+
+	(void)fprintf(f, "echod %s, master pid %ld, up %ldd %02ld:%02ld:%02ld\n",
+	    ss->version, (long)ss->master_pid, up / 86400, up / 3600 % 24,
+	    up / 60 % 60, up % 60);
+	(void)fprintf(f, "generation %d serving with %d tcp workers; %llu "
+	    "reloads, %llu failed; %llu respawns; %llu hung workers killed\n",
+	    ss->generation, ss->tcp_workers,
+	    (unsigned long long)ss->mstat[MSTAT_RELOADS],
+	    (unsigned long long)ss->mstat[MSTAT_RELOAD_FAILURES],
+	    (unsigned long long)ss->mstat[MSTAT_RESPAWNS],
+	    (unsigned long long)ss->mstat[MSTAT_HUNG]);
+	(void)fprintf(f, "tcp: %d open, %llu accepted, %llu bytes echoed; "
+	    "closed %llu by the client, %llu on an error, %llu idle, %llu at "
+	    "shutdown\n", open_conns(ss),
+	    (unsigned long long)t[STAT_TCP_ACCEPTED],
+	    (unsigned long long)t[STAT_TCP_BYTES],
+	    (unsigned long long)t[STAT_TCP_CLOSED_CLIENT],
+	    (unsigned long long)t[STAT_TCP_CLOSED_ERROR],
+	    (unsigned long long)t[STAT_TCP_CLOSED_IDLE],
+	    (unsigned long long)t[STAT_TCP_CLOSED_SHUTDOWN]);
+	(void)fprintf(f, "udp: %llu datagrams echoed, %llu bytes; dropped %llu "
+	    "for the source port, %llu for the source address, %llu for the "
+	    "destination\n", (unsigned long long)t[STAT_UDP_ECHOED],
+	    (unsigned long long)t[STAT_UDP_BYTES],
+	    (unsigned long long)t[STAT_UDP_DROPPED_PORT],
+	    (unsigned long long)t[STAT_UDP_DROPPED_SOURCE],
+	    (unsigned long long)t[STAT_UDP_DROPPED_DEST]);
+	(void)fprintf(f, "\n%8s %-4s %3s %4s %-9s %7s %10s %6s\n", "PID",
+	    "KIND", "#", "GEN", "STATE", "CONNS", "ACCEPTED", "BEAT");
+	for (i = 0; i < ss->nw; i++) {
+		w = &ss->w[i];
+		(void)fprintf(f, "%8ld %-4s %3d %4d %-9s %7d %10llu %5.1fs\n",
+		    (long)w->pid, w->kind == SB_TCP ? "tcp" : "udp",
+		    w->number, w->generation, worker_state(w), w->conns,
+		    (unsigned long long)w->stat[STAT_TCP_ACCEPTED],
+		    beat_age_s(ss, w));
+	}
+}
+
+static void
+json_counters(FILE *f, const uint64_t *stat)
+{
+	int k;
+
+	(void)fputc('{', f);
+	for (k = 0; k < STAT_N; k++)
+		(void)fprintf(f, "%s\"%s\":%llu", k > 0 ? "," : "",
+		    stat_info[k].name, (unsigned long long)stat[k]);
+	(void)fputc('}', f);
+}
+
+void
+status_print_json(FILE *f, const struct sb_snapshot *ss)
+{
+	const struct sb_worker *w;
+	int i, k;
+
+	/* The version is ours (PACKAGE_VERSION): no escaping is needed. */
+	(void)fprintf(f, "{\"version\":\"%s\",\"master_pid\":%ld,"
+	    "\"started\":%lld,\"generation\":%d,\"tcp_workers\":%d,"
+	    "\"connections\":%d,\"counters\":", ss->version,
+	    (long)ss->master_pid, (long long)ss->started, ss->generation,
+	    ss->tcp_workers, open_conns(ss));
+	json_counters(f, ss->total);
+	(void)fputs(",\"master\":{", f);
+	for (k = 0; k < MSTAT_N; k++)
+		(void)fprintf(f, "%s\"%s\":%llu", k > 0 ? "," : "",
+		    mstat_info[k].name, (unsigned long long)ss->mstat[k]);
+	(void)fputs("},\"workers\":[", f);
+	for (i = 0; i < ss->nw; i++) {
+		w = &ss->w[i];
+		(void)fprintf(f, "%s{\"pid\":%ld,\"kind\":\"%s\",\"number\":%d,"
+		    "\"generation\":%d,\"state\":\"%s\",\"connections\":%d,"
+		    "\"heartbeat_age_ms\":%llu,\"counters\":", i > 0 ? "," : "",
+		    (long)w->pid, w->kind == SB_TCP ? "tcp" : "udp", w->number,
+		    w->generation, worker_state(w), w->conns,
+		    (unsigned long long)(ss->now_ms > w->heartbeat_ms ?
+		    ss->now_ms - w->heartbeat_ms : 0));
+		json_counters(f, w->stat);
+		(void)fputc('}', f);
+	}
+	(void)fputs("]}\n", f);
+}
+
+/* HELP and TYPE once per metric; rows that share one differ by label. */
+static void
+metric_rows(FILE *f, const struct stat_info *info, const uint64_t *v, int n)
+{
+	const char *last = "";
+	int k;
+
+	for (k = 0; k < n; k++) {
+		if (strcmp(info[k].metric, last) != 0)
+			(void)fprintf(f, "# HELP echod_%s %s.\n# TYPE echod_%s "
+			    "counter\n", info[k].metric, info[k].help,
+			    info[k].metric);
+		last = info[k].metric;
+		(void)fprintf(f, "echod_%s%s%s%s %llu\n", info[k].metric,
+		    info[k].label != NULL ? "{" : "",
+		    info[k].label != NULL ? info[k].label : "",
+		    info[k].label != NULL ? "}" : "", (unsigned long long)v[k]);
+	}
+}
+
+void
+status_print_metrics(FILE *f, const struct sb_snapshot *ss)
+{
+	const struct sb_worker *w;
+	int i;
+
+	metric_rows(f, stat_info, ss->total, STAT_N);
+	metric_rows(f, mstat_info, ss->mstat, MSTAT_N);
+	(void)fprintf(f, "# HELP echod_tcp_connections_open TCP connections "
+	    "open now.\n# TYPE echod_tcp_connections_open gauge\n"
+	    "echod_tcp_connections_open %d\n", open_conns(ss));
+	(void)fprintf(f, "# HELP echod_tcp_workers TCP workers the serving "
+	    "generation runs.\n# TYPE echod_tcp_workers gauge\n"
+	    "echod_tcp_workers %d\n", ss->tcp_workers);
+	(void)fprintf(f, "# HELP echod_generation The serving generation.\n"
+	    "# TYPE echod_generation gauge\nechod_generation %d\n",
+	    ss->generation);
+	(void)fprintf(f, "# HELP echod_start_time_seconds When the master "
+	    "started, in seconds since the epoch.\n# TYPE "
+	    "echod_start_time_seconds gauge\nechod_start_time_seconds %lld\n",
+	    (long long)ss->started);
+	(void)fprintf(f, "# HELP echod_info The running version.\n# TYPE "
+	    "echod_info gauge\nechod_info{version=\"%s\"} 1\n", ss->version);
+	(void)fprintf(f, "# HELP echod_worker_connections Connections each "
+	    "worker serves.\n# TYPE echod_worker_connections gauge\n");
+	for (i = 0; i < ss->nw; i++) {
+		w = &ss->w[i];
+		(void)fprintf(f, "echod_worker_connections{pid=\"%ld\",kind="
+		    "\"%s\",worker=\"%d\",generation=\"%d\"} %d\n",
+		    (long)w->pid, w->kind == SB_TCP ? "tcp" : "udp",
+		    w->number, w->generation, w->conns);
+	}
+	(void)fprintf(f, "# HELP echod_worker_heartbeat_age_seconds Time "
+	    "since each worker's last loop turn.\n# TYPE "
+	    "echod_worker_heartbeat_age_seconds gauge\n");
+	for (i = 0; i < ss->nw; i++) {
+		w = &ss->w[i];
+		(void)fprintf(f, "echod_worker_heartbeat_age_seconds{pid="
+		    "\"%ld\",kind=\"%s\",worker=\"%d\",generation=\"%d\"} "
+		    "%.3f\n", (long)w->pid, w->kind == SB_TCP ? "tcp" : "udp",
+		    w->number, w->generation, beat_age_s(ss, w));
+	}
+}
