@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "stats.h"
+#include "counters.h"
 
 /*
  * One table in shared memory, created by the master before the first

@@ -1,8 +1,8 @@
-/* stats.c: the counters echod keeps, their names and their meaning. */
+/* counters.c: the counters echod keeps, their names and their meaning. */
 
 #include <stddef.h>
 
-#include "stats.h"
+#include "counters.h"
 
 /*
  * Counters that split one quantity by reason share a metric and differ

@@ -1,6 +1,6 @@
-/* stats.h: the counters echod keeps, their names and their meaning. */
-#ifndef ECHOD_STATS_H
-#define ECHOD_STATS_H
+/* counters.h: the counters echod keeps, their names and their meaning. */
+#ifndef ECHOD_COUNTERS_H
+#define ECHOD_COUNTERS_H
 
 /*
  * What a worker counts, in its own scoreboard slot.  The master adds a
