@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "json.h"
+#include "log.h"
 #include "net.h"
 #include "opts.h"
 #include "ping.h"
@@ -139,8 +140,7 @@ ping_setup(struct ping *p)
 	p->rx = malloc(o->udp ? UDP_RX_LEN : o->size);
 	p->slots = calloc(PING_SLOTS, sizeof(*p->slots));
 	if (p->tx == NULL || p->rx == NULL || p->slots == NULL) {
-		fprintf(stderr, "echoprobe: malloc %zu bytes: %s\n", o->size,
-		    strerror(errno));
+		log_warn("malloc %zu bytes", o->size);
 		return -1;
 	}
 	rtt_init(&p->rtt);
@@ -149,8 +149,7 @@ ping_setup(struct ping *p)
 		/* Connected: replies from anyone else are never read. */
 		if ((p->fd = net_open(p->t, NULL, &in_progress, &what)) ==
 		    -1) {
-			fprintf(stderr, "echoprobe: %s %s: %s\n", what,
-			    p->t->name, strerror(errno));
+			log_warn("%s %s", what, p->t->name);
 			return -1;
 		}
 	}
@@ -269,8 +268,7 @@ ping_wait(struct ping *p, uint64_t now)
 	n = ppoll(&pfd, 1, tsp, &p->waitmask);
 	if (n == -1) {
 		if (errno != EINTR) {
-			fprintf(stderr, "echoprobe: ppoll: %s\n",
-			    strerror(errno));
+			log_warn("ppoll");
 			exit(EXIT_ERROR);
 		}
 		return;
