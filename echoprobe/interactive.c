@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "interactive.h"
 #include "io.h"
 #include "json.h"
+#include "log.h"
 #include "net.h"
 #include "sig.h"
 #include "stats.h"
@@ -67,7 +67,7 @@ interactive_run(const struct opts *o, const struct target *t)
 	int rc;
 
 	if ((it = calloc(1, sizeof(*it))) == NULL) {
-		fprintf(stderr, "echoprobe: calloc: %s\n", strerror(errno));
+		log_warn("calloc");
 		return EXIT_ERROR;
 	}
 	it->o = o;
@@ -76,14 +76,13 @@ interactive_run(const struct opts *o, const struct target *t)
 	if ((it->fd = net_open(t, NULL, &in_progress, &what)) == -1 ||
 	    (in_progress && net_connect_wait(it->fd, clock_now_ns() +
 	    o->timeout_ns, &it->waitmask) == -1)) {
-		fprintf(stderr, "echoprobe: %s %s (%s): %s\n", what, t->name,
-		    t->proto, strerror(errno));
+		log_warn("%s %s (%s)", what, t->name, t->proto);
 		free(it);
 		return EXIT_ERROR;
 	}
 	if (isatty(STDIN_FILENO) && !o->json)
-		fprintf(stderr, "echoprobe: connected to %s (%s); Ctrl-D "
-		    "ends\n", t->name, t->proto);
+		log_notice("connected to %s (%s); Ctrl-D ends", t->name,
+		    t->proto);
 	rc = inter_loop(it);
 	if (rc != EXIT_ERROR)
 		rc = inter_report(it);
@@ -117,8 +116,7 @@ inter_finished(const struct inter *it, uint64_t now)
 		return true;
 	/* A server that stops reading must not hold us forever. */
 	if (!it->o->udp && it->out_len > 0 && now >= it->stall_deadline_ns) {
-		fprintf(stderr, "echoprobe: send to %s: no progress for "
-		    "%llu ms\n", it->t->name,
+		log_warnx("send to %s: no progress for %llu ms", it->t->name,
 		    (unsigned long long)(it->o->timeout_ns / 1000000));
 		return true;
 	}
@@ -155,7 +153,7 @@ inter_wait(struct inter *it, uint64_t now)
 	if (ppoll(pfd, 2, tsp, &it->waitmask) == -1) {
 		if (errno == EINTR)
 			return 0;
-		fprintf(stderr, "echoprobe: ppoll: %s\n", strerror(errno));
+		log_warn("ppoll");
 		return -1;
 	}
 	now = clock_now_ns();
@@ -177,8 +175,7 @@ read_stdin(struct inter *it, uint64_t now)
 	if (n == -1) {
 		if (errno == EINTR || errno == EAGAIN)
 			return 0;
-		fprintf(stderr, "echoprobe: read stdin: %s\n",
-		    strerror(errno));
+		log_warn("read stdin");
 		return -1;
 	}
 	if (n == 0) {
@@ -206,8 +203,7 @@ half_close(struct inter *it, uint64_t now)
 	if (it->shut || !it->stdin_eof || it->out_len > 0)
 		return;
 	if (!it->o->udp && shutdown(it->fd, SHUT_WR) == -1)
-		fprintf(stderr, "echoprobe: shutdown %s: %s\n", it->t->name,
-		    strerror(errno));
+		log_warn("shutdown %s", it->t->name);
 	it->shut = true;
 	it->drain_deadline_ns = now + it->o->timeout_ns;
 }
@@ -223,8 +219,7 @@ tcp_flush(struct inter *it, uint64_t now)
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			fprintf(stderr, "echoprobe: send to %s: %s\n",
-			    it->t->name, strerror(errno));
+			log_warn("send to %s", it->t->name);
 			it->peer_eof = true;
 			return;
 		}
@@ -259,8 +254,7 @@ udp_send_line(struct inter *it)
 {
 	if (send(it->fd, it->line, it->line_len, MSG_DONTWAIT) == -1) {
 		it->send_errors++;
-		fprintf(stderr, "echoprobe: send to %s: %s\n", it->t->name,
-		    strerror(errno));
+		log_warn("send to %s", it->t->name);
 	} else {
 		it->dgrams_sent++;
 		it->bytes_sent += it->line_len;
@@ -277,8 +271,7 @@ read_socket(struct inter *it)
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		fprintf(stderr, "echoprobe: recv from %s: %s\n", it->t->name,
-		    strerror(errno));
+		log_warn("recv from %s", it->t->name);
 		/* UDP: an ICMP error for one datagram; the next may pass. */
 		if (!it->o->udp)
 			it->peer_eof = true;
@@ -287,8 +280,7 @@ read_socket(struct inter *it)
 	if (n == 0 && !it->o->udp) {
 		it->peer_eof = true;
 		if (!it->stdin_eof)
-			fprintf(stderr, "echoprobe: connection closed by "
-			    "%s\n", it->t->name);
+			log_warnx("connection closed by %s", it->t->name);
 		return 0;
 	}
 	it->bytes_received += (uint64_t)n;
@@ -296,8 +288,7 @@ read_socket(struct inter *it)
 	if (it->o->json)
 		return 0;
 	if (io_write_all(STDOUT_FILENO, it->in, (size_t)n) == -1) {
-		fprintf(stderr, "echoprobe: write stdout: %s\n",
-		    strerror(errno));
+		log_warn("write stdout");
 		return -1;
 	}
 	return 0;
@@ -329,8 +320,8 @@ inter_report(const struct inter *it)
 		json_int(&j, "exit", rc);
 		json_end(&j);
 	} else if (!complete && it->stdin_eof)
-		fprintf(stderr, "echoprobe: %llu of %llu bytes came back "
-		    "from %s\n", (unsigned long long)it->bytes_received,
+		log_warnx("%llu of %llu bytes came back from %s",
+		    (unsigned long long)it->bytes_received,
 		    (unsigned long long)it->bytes_sent, it->t->name);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include "io.h"
 #include "jobs.h"
 #include "load.h"
+#include "log.h"
 #include "net.h"
 #include "progress.h"
 #include "report.h"
@@ -85,7 +86,7 @@ jobs_run(const struct opts *o, const struct target *t)
 	}
 	jobs_reap(&js);
 	if ((sum = malloc(sizeof(*sum))) == NULL) {
-		fprintf(stderr, "echoprobe: malloc: %s\n", strerror(errno));
+		log_warn("malloc");
 		goto done;
 	}
 	report_merge_init(sum);
@@ -116,10 +117,9 @@ jobs_plan(struct jobs *js)
 		js->n = (int)o->requests;
 	per = (o->connections + js->n - 1) / js->n;
 	if (io_raise_nofile(per + JOBS_SPARE_FDS, &got) == -1) {
-		fprintf(stderr, "echoprobe: RLIMIT_NOFILE: %llu descriptors "
-		    "allowed, %ld needed per job; raise the hard limit or "
-		    "use more --jobs\n", (unsigned long long)got,
-		    per + JOBS_SPARE_FDS);
+		log_warnx("RLIMIT_NOFILE: %llu descriptors allowed, %ld "
+		    "needed per job; raise the hard limit or use more --jobs",
+		    (unsigned long long)got, per + JOBS_SPARE_FDS);
 		return -1;
 	}
 	js->j = calloc((size_t)js->n, sizeof(*js->j));
@@ -127,8 +127,7 @@ jobs_plan(struct jobs *js)
 	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (js->j == NULL || js->live == MAP_FAILED) {
 		js->live = NULL;
-		fprintf(stderr, "echoprobe: allocate %d jobs: %s\n", js->n,
-		    strerror(errno));
+		log_warn("allocate %d jobs", js->n);
 		return -1;
 	}
 	for (i = 0; i < js->n; i++) {
@@ -158,14 +157,12 @@ jobs_start(struct jobs *js)
 	(void)fflush(NULL);	/* children must not repeat buffered output */
 	for (i = 0; i < js->n; i++) {
 		if (pipe2(p, O_CLOEXEC) == -1) {
-			fprintf(stderr, "echoprobe: pipe2: %s\n",
-			    strerror(errno));
+			log_warn("pipe2");
 			return -1;
 		}
 		if ((js->j[i].r = malloc(sizeof(*js->j[i].r))) == NULL ||
 		    (js->j[i].pid = fork()) == -1) {
-			fprintf(stderr, "echoprobe: start job %d: %s\n", i,
-			    strerror(errno));
+			log_warn("start job %d", i);
 			(void)close(p[0]);
 			(void)close(p[1]);
 			return -1;
@@ -176,8 +173,7 @@ jobs_start(struct jobs *js)
 		js->j[i].fd = p[0];
 		/* The parent polls; only the child's end may block. */
 		if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1) {
-			fprintf(stderr, "echoprobe: fcntl O_NONBLOCK: %s\n",
-			    strerror(errno));
+			log_warn("fcntl O_NONBLOCK");
 			return -1;
 		}
 	}
@@ -210,7 +206,7 @@ jobs_collect(struct jobs *js)
 	int rc = 0;
 
 	if ((pfd = calloc((size_t)js->n, sizeof(*pfd))) == NULL) {
-		fprintf(stderr, "echoprobe: calloc: %s\n", strerror(errno));
+		log_warn("calloc");
 		jobs_signal(js, SIGKILL);
 		return -1;
 	}
@@ -223,8 +219,7 @@ jobs_collect(struct jobs *js)
 			break;
 		now = clock_now_ns();
 		if (js->deadline_ns != 0 && now >= js->deadline_ns) {
-			fprintf(stderr, "echoprobe: jobs did not finish in "
-			    "time; killing them\n");
+			log_warnx("jobs did not finish in time; killing them");
 			jobs_signal(js, SIGKILL);
 			rc = -1;
 			break;
@@ -232,8 +227,7 @@ jobs_collect(struct jobs *js)
 		jobs_progress(js, now);
 		if (ppoll(pfd, (nfds_t)js->n, &(struct timespec){ 0,
 		    250000000 }, &js->waitmask) == -1 && errno != EINTR) {
-			fprintf(stderr, "echoprobe: ppoll: %s\n",
-			    strerror(errno));
+			log_warn("ppoll");
 			jobs_signal(js, SIGKILL);
 			rc = -1;
 			break;

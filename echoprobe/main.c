@@ -16,13 +16,13 @@ main(int argc, char **argv)
 	struct opts o;
 	char err[512];
 
-	/* The base's few messages (a failed sigaction) say who we are. */
+	/* Every message on stderr, ours and the base's, says who we are. */
 	log_init("echoprobe", LOG_TO_STDERR);
 	opts_parse(argc, argv, &o);
 	switch (o.action) {
 	case OPTS_ERROR:
-		(void)fprintf(stderr, "echoprobe: %s\n%s", o.error,
-		    opts_usage());
+		log_warnx("%s", o.error);
+		(void)fputs(opts_usage(), stderr);
 		return EXIT_ERROR;
 	case OPTS_HELP:
 		(void)fputs(opts_usage(), stdout);
@@ -34,7 +34,7 @@ main(int argc, char **argv)
 		break;
 	}
 	if (resolve_target(&o, &t, err, sizeof(err)) == -1) {
-		(void)fprintf(stderr, "echoprobe: %s\n", err);
+		log_warnx("%s", err);
 		return EXIT_ERROR;
 	}
 	switch (o.mode) {

@@ -157,10 +157,9 @@ parse_seconds(struct opts *o, const char *name, const char *s, double min,
     double max, uint64_t *out_ns)
 {
 	char *end;
-	double v;
+	double v = strtod(s, &end);
 
-	errno = 0;
-	v = strtod(s, &end);
+	/* strtod() takes "inf" and "nan" too; an overflow is inf. */
 	if (*s == '\0' || *end != '\0' || !isfinite(v))
 		return fail(o, "option %s: \"%s\" is not a number of seconds",
 		    name, s);
@@ -201,10 +200,8 @@ parse_option(struct opts *o, struct seen *sn, int ch, const char *arg)
 
 	switch (ch) {
 	case '4':
-		o->family = AF_INET;
-		return 0;
 	case '6':
-		o->family = AF_INET6;
+		o->family = ch == '4' ? AF_INET : AF_INET6;
 		return 0;
 	case 'I':
 		o->mode = MODE_INTERACTIVE;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "log.h"
 #include "report.h"
 
 static const double report_pcts[] = { 50, 90, 99, 99.9 };
@@ -84,7 +85,7 @@ report_load(const struct opts *o, const struct target *t, int njobs,
 	int rc = report_exit_code(o, r);
 
 	if (r->error[0] != '\0')
-		fprintf(stderr, "echoprobe: %s\n", r->error);
+		log_warnx("%s", r->error);
 	if (o->json)
 		report_json(o, t, njobs, r, rc);
 	else
