@@ -19,18 +19,12 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "config_get.h"
 #include "config_scan.h"
 #include "log.h"
 
 #define DEFAULT_DENY_PORTS	"0-1023", "2049"
 
-/* The state of one load: where diagnostics go and what is being filled. */
-struct loader {
-	const char		*name;		/* file name for messages */
-	struct config_diag	*diag;
-	struct config		*cf;
-	int			 flags;
-};
 
 static const char *root_keys[] = { "workers", "listen", "tcp", "udp",
 	"shutdown_timeout", "worker_timeout", "user", "group", "pidfile",
@@ -41,17 +35,6 @@ static const char *udp_keys[] = { "deny_source_ports", NULL };
 static const char *log_keys[] = { "facility", "level", NULL };
 static const char *listen_keys[] = { "protocol", "address", "port", NULL };
 
-static void	 diag(struct loader *, const config_setting_t *, const char *,
-		    ...) __attribute__((format(printf, 3, 4)));
-static int	 edit_distance(const char *, const char *);
-static void	 check_keys(struct loader *, const config_setting_t *,
-		    const char *, const char **);
-static const config_setting_t *member(struct loader *,
-		    const config_setting_t *, const char *, const char *, int);
-static void	 get_int(struct loader *, const config_setting_t *,
-		    const char *, const char *, long long, long long, int *);
-static void	 get_string(struct loader *, const config_setting_t *,
-		    const char *, const char *, char **);
 static void	 load_workers(struct loader *, const config_setting_t *);
 static void	 load_listen(struct loader *, const config_setting_t *);
 static void	 load_listen_entry(struct loader *, const config_setting_t *,
@@ -72,175 +55,6 @@ static struct config *load(config_t *, int, const char *, const char *, int,
 		    struct config_diag *);
 
 static void
-diag(struct loader *l, const config_setting_t *s, const char *fmt, ...)
-{
-	struct config_diag *d = l->diag;
-	const char *file = l->name;
-	char *p;
-	size_t left;
-	int n;
-	va_list ap;
-
-	if (d->count >= CONFIG_DIAG_MAX)
-		return;
-	p = d->msg[d->count++];
-	left = CONFIG_DIAG_LEN;
-	if (s != NULL && config_setting_source_file(s) != NULL)
-		file = config_setting_source_file(s);
-	if (s != NULL && config_setting_source_line(s) > 0)
-		n = snprintf(p, left, "%s:%u: ", file,
-		    config_setting_source_line(s));
-	else
-		n = snprintf(p, left, "%s: ", file);
-	if (n < 0 || (size_t)n >= left)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(p + n, left - n, fmt, ap);
-	va_end(ap);
-}
-
-/* Levenshtein distance, to suggest the key a typo meant. */
-static int
-edit_distance(const char *a, const char *b)
-{
-	int prev[64], cur[64];
-	size_t i, j, la = strlen(a), lb = strlen(b);
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (j = 1; j <= lb; j++) {
-			int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			int del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? (sub < ins ? sub : ins) :
-			    (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, sizeof(prev));
-	}
-	return prev[lb];
-}
-
-/* libconfig ignores unknown keys; we reject them so a typo never passes. */
-static void
-check_keys(struct loader *l, const config_setting_t *group,
-    const char *prefix, const char **known)
-{
-	const config_setting_t *s;
-	const char *name, *best;
-	int i, k, d, best_d;
-
-	for (i = 0; (s = config_setting_get_elem(group, i)) != NULL; i++) {
-		name = config_setting_name(s);
-		if (name == NULL)
-			continue;
-		best = NULL;
-		best_d = 3;
-		for (k = 0; known[k] != NULL; k++) {
-			if (strcmp(name, known[k]) == 0)
-				break;
-			d = edit_distance(name, known[k]);
-			if (d < best_d) {
-				best_d = d;
-				best = known[k];
-			}
-		}
-		if (known[k] != NULL)
-			continue;
-		if (best != NULL)
-			diag(l, s, "%s%s: unknown key (did you mean %s?)",
-			    prefix, name, best);
-		else
-			diag(l, s, "%s%s: unknown key", prefix, name);
-	}
-}
-
-static const char *
-type_name(int type)
-{
-	switch (type) {
-	case CONFIG_TYPE_GROUP:
-		return "a group { }";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return "an integer";
-	case CONFIG_TYPE_FLOAT:
-		return "a number with a fraction";
-	case CONFIG_TYPE_STRING:
-		return "a string";
-	case CONFIG_TYPE_BOOL:
-		return "a boolean";
-	case CONFIG_TYPE_ARRAY:
-		return "an array [ ]";
-	case CONFIG_TYPE_LIST:
-		return "a list ( )";
-	default:
-		return "something else";
-	}
-}
-
-/*
- * The member `name` of `group`, or NULL if absent or of the wrong type
- * (which is diagnosed).  `type` 0 accepts any type.
- */
-static const config_setting_t *
-member(struct loader *l, const config_setting_t *group, const char *prefix,
-    const char *name, int type)
-{
-	const config_setting_t *s;
-	int t;
-
-	if (group == NULL ||
-	    (s = config_setting_get_member(group, name)) == NULL)
-		return NULL;
-	t = config_setting_type(s);
-	if (type == 0 || t == type ||
-	    (type == CONFIG_TYPE_INT && t == CONFIG_TYPE_INT64))
-		return s;
-	diag(l, s, "%s%s: expected %s, got %s", prefix, name, type_name(type),
-	    type_name(t));
-	return NULL;
-}
-
-static void
-get_int(struct loader *l, const config_setting_t *group, const char *prefix,
-    const char *name, long long min, long long max, int *out)
-{
-	const config_setting_t *s;
-	long long v;
-
-	if ((s = member(l, group, prefix, name, CONFIG_TYPE_INT)) == NULL)
-		return;
-	v = config_setting_get_int64(s);
-	if (v < min || v > max) {
-		diag(l, s, "%s%s: %lld is out of range (%lld..%lld)", prefix,
-		    name, v, min, max);
-		return;
-	}
-	*out = (int)v;
-}
-
-static void
-get_string(struct loader *l, const config_setting_t *group,
-    const char *prefix, const char *name, char **out)
-{
-	const config_setting_t *s;
-	char *v;
-
-	if ((s = member(l, group, prefix, name, CONFIG_TYPE_STRING)) == NULL)
-		return;
-	if ((v = strdup(config_setting_get_string(s))) == NULL) {
-		diag(l, s, "%s%s: %s", prefix, name, strerror(errno));
-		return;
-	}
-	free(*out);
-	*out = v;
-}
-
-static void
 load_workers(struct loader *l, const config_setting_t *root)
 {
 	const config_setting_t *s;
@@ -250,7 +64,8 @@ load_workers(struct loader *l, const config_setting_t *root)
 		return;
 	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 		if (strcmp(config_setting_get_string(s), "auto") != 0) {
-			diag(l, s, "workers: \"%s\" is not a number or \"auto\"",
+			config_diag(l, s,
+			    "workers: \"%s\" is not a number or \"auto\"",
 			    config_setting_get_string(s));
 			return;
 		}
@@ -260,7 +75,7 @@ load_workers(struct loader *l, const config_setting_t *root)
 		l->cf->workers_auto = true;
 		return;
 	}
-	get_int(l, root, "", "workers", 1, CONFIG_WORKERS_MAX,
+	config_get_int(l, root, "", "workers", 1, CONFIG_WORKERS_MAX,
 	    &l->cf->workers);
 }
 
@@ -273,38 +88,42 @@ load_listen_entry(struct loader *l, const config_setting_t *e, size_t i)
 
 	(void)snprintf(prefix, sizeof(prefix), "listen.[%zu].", i);
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
-		diag(l, e, "listen.[%zu]: expected a group { protocol = ...; "
+		config_diag(l, e,
+		    "listen.[%zu]: expected a group { protocol = ...; "
 		    "address = ...; port = ...; }, got %s", i,
-		    type_name(config_setting_type(e)));
+		    config_type_name(config_setting_type(e)));
 		return;
 	}
-	check_keys(l, e, prefix, listen_keys);
-	get_string(l, e, prefix, "protocol", &proto);
-	get_string(l, e, prefix, "address", &li->address);
-	get_int(l, e, prefix, "port", 0, 65535, &port);
+	config_check_keys(l, e, prefix, listen_keys);
+	config_get_string(l, e, prefix, "protocol", &proto);
+	config_get_string(l, e, prefix, "address", &li->address);
+	config_get_int(l, e, prefix, "port", 0, 65535, &port);
 	if (proto == NULL)
-		diag(l, e, "%sprotocol: missing (set \"tcp\" or \"udp\")",
+		config_diag(l, e,
+		    "%sprotocol: missing (set \"tcp\" or \"udp\")",
 		    prefix);
 	else if (strcmp(proto, "tcp") == 0)
 		li->proto = PROTO_TCP;
 	else if (strcmp(proto, "udp") == 0)
 		li->proto = PROTO_UDP;
 	else
-		diag(l, config_setting_get_member(e, "protocol"),
+		config_diag(l, config_setting_get_member(e, "protocol"),
 		    "%sprotocol: \"%s\" is not \"tcp\" or \"udp\"", prefix,
 		    proto);
 	free(proto);
 	if (li->address == NULL) {
-		diag(l, e, "%saddress: missing (for example \"0.0.0.0\" or "
+		config_diag(l, e,
+		    "%saddress: missing (for example \"0.0.0.0\" or "
 		    "\"::\")", prefix);
 		return;
 	}
 	if (port == -1 && config_setting_get_member(e, "port") == NULL)
-		diag(l, e, "%sport: missing (7 is the echo port; 0 picks "
+		config_diag(l, e,
+		    "%sport: missing (7 is the echo port; 0 picks "
 		    "a free one)", prefix);
 	li->port = port < 0 ? 0 : port;
 	if (addr_parse(li->address, li->port, &li->addr) == -1)
-		diag(l, config_setting_get_member(e, "address"),
+		config_diag(l, config_setting_get_member(e, "address"),
 		    "%saddress: \"%s\" is not a numeric IPv4 or IPv6 address",
 		    prefix, li->address);
 }
@@ -319,13 +138,14 @@ load_listen(struct loader *l, const config_setting_t *root)
 	if (s == NULL)
 		return;
 	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		diag(l, s, "listen: expected a list ( { ... }, ... ), got %s",
-		    type_name(config_setting_type(s)));
+		config_diag(l, s,
+		    "listen: expected a list ( { ... }, ... ), got %s",
+		    config_type_name(config_setting_type(s)));
 		return;
 	}
 	n = config_setting_length(s);
 	if (n == 0) {
-		diag(l, s, "listen: empty (give at least one listener)");
+		config_diag(l, s, "listen: empty (give at least one listener)");
 		return;
 	}
 	for (i = 0; i < l->cf->nlistens; i++)
@@ -333,7 +153,7 @@ load_listen(struct loader *l, const config_setting_t *root)
 	free(l->cf->listens);
 	l->cf->nlistens = 0;
 	if ((l->cf->listens = calloc(n, sizeof(*l->cf->listens))) == NULL) {
-		diag(l, s, "listen: %s", strerror(errno));
+		config_diag(l, s, "listen: %s", strerror(errno));
 		return;
 	}
 	l->cf->nlistens = n;
@@ -346,7 +166,7 @@ load_listen(struct loader *l, const config_setting_t *root)
 			    l->cf->listens[j].proto &&
 			    addr_equal(&l->cf->listens[i].addr,
 			    &l->cf->listens[j].addr))
-				diag(l, config_setting_get_elem(s, i),
+				config_diag(l, config_setting_get_elem(s, i),
 				    "listen.[%zu]: duplicates listen.[%zu]",
 				    i, j);
 }
@@ -358,19 +178,20 @@ load_tcp(struct loader *l, const config_setting_t *root)
 	char *lock = NULL;
 	int kind;
 
-	if ((tcp = member(l, root, "", "tcp", CONFIG_TYPE_GROUP)) == NULL)
+	if ((tcp = config_member(l, root, "", "tcp",
+	    CONFIG_TYPE_GROUP)) == NULL)
 		return;
-	check_keys(l, tcp, "tcp.", tcp_keys);
-	get_int(l, tcp, "tcp.", "backlog", 1, 65535, &l->cf->backlog);
-	get_int(l, tcp, "tcp.", "max_connections", 1, 1000000,
+	config_check_keys(l, tcp, "tcp.", tcp_keys);
+	config_get_int(l, tcp, "tcp.", "backlog", 1, 65535, &l->cf->backlog);
+	config_get_int(l, tcp, "tcp.", "max_connections", 1, 1000000,
 	    &l->cf->max_connections);
-	get_int(l, tcp, "tcp.", "idle_timeout", 0, 86400 * 365,
+	config_get_int(l, tcp, "tcp.", "idle_timeout", 0, 86400 * 365,
 	    &l->cf->idle_timeout_s);
-	get_string(l, tcp, "tcp.", "accept_lock", &lock);
+	config_get_string(l, tcp, "tcp.", "accept_lock", &lock);
 	if (lock == NULL)
 		return;
 	if ((kind = acceptlock_from_name(lock)) == -1)
-		diag(l, config_setting_get_member(tcp, "accept_lock"),
+		config_diag(l, config_setting_get_member(tcp, "accept_lock"),
 		    "tcp.accept_lock: \"%s\" is not \"mutex\", \"fcntl\" or "
 		    "\"none\"", lock);
 	else
@@ -398,7 +219,8 @@ deny_range(struct loader *l, const config_setting_t *e, const char *text)
 	}
 	if (errno != 0 || !isdigit((unsigned char)text[0]) || *end != '\0' ||
 	    lo > 65535 || hi > 65535 || lo > hi) {
-		diag(l, e, "udp.deny_source_ports: \"%s\" is not a port or "
+		config_diag(l, e,
+		    "udp.deny_source_ports: \"%s\" is not a port or "
 		    "a range like \"0-1023\" (0..65535)", text);
 		return -1;
 	}
@@ -414,15 +236,17 @@ load_udp(struct loader *l, const config_setting_t *root)
 	char num[16];
 	int i, t;
 
-	if ((udp = member(l, root, "", "udp", CONFIG_TYPE_GROUP)) == NULL)
+	if ((udp = config_member(l, root, "", "udp",
+	    CONFIG_TYPE_GROUP)) == NULL)
 		return;
-	check_keys(l, udp, "udp.", udp_keys);
+	config_check_keys(l, udp, "udp.", udp_keys);
 	if ((s = config_setting_get_member(udp, "deny_source_ports")) == NULL)
 		return;
 	t = config_setting_type(s);
 	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
-		diag(l, s, "udp.deny_source_ports: expected an array like "
-		    "[ \"0-1023\", \"2049\" ], got %s", type_name(t));
+		config_diag(l, s,
+		    "udp.deny_source_ports: expected an array like "
+		    "[ \"0-1023\", \"2049\" ], got %s", config_type_name(t));
 		return;
 	}
 	/* The list replaces the default; an empty list denies nothing. */
@@ -436,8 +260,9 @@ load_udp(struct loader *l, const config_setting_t *root)
 			    config_setting_get_int64(e));
 			(void)deny_range(l, e, num);
 		} else
-			diag(l, e, "udp.deny_source_ports: expected a port "
-			    "or a range string, got %s", type_name(t));
+			config_diag(l, e,
+			    "udp.deny_source_ports: expected a port "
+			    "or a range string, got %s", config_type_name(t));
 	}
 }
 
@@ -447,19 +272,19 @@ load_log(struct loader *l, const config_setting_t *root)
 	const config_setting_t *lg;
 	char *facility = NULL, *level = NULL;
 
-	if ((lg = member(l, root, "", "log", CONFIG_TYPE_GROUP)) == NULL)
+	if ((lg = config_member(l, root, "", "log", CONFIG_TYPE_GROUP)) == NULL)
 		return;
-	check_keys(l, lg, "log.", log_keys);
-	get_string(l, lg, "log.", "facility", &facility);
-	get_string(l, lg, "log.", "level", &level);
+	config_check_keys(l, lg, "log.", log_keys);
+	config_get_string(l, lg, "log.", "facility", &facility);
+	config_get_string(l, lg, "log.", "level", &level);
 	if (facility != NULL &&
 	    (l->cf->log_facility = log_facility_from_name(facility)) == -1)
-		diag(l, config_setting_get_member(lg, "facility"),
+		config_diag(l, config_setting_get_member(lg, "facility"),
 		    "log.facility: \"%s\" is not one of daemon, user, "
 		    "local0..local7", facility);
 	if (level != NULL &&
 	    (l->cf->log_level = log_level_from_name(level)) == -1)
-		diag(l, config_setting_get_member(lg, "level"),
+		config_diag(l, config_setting_get_member(lg, "level"),
 		    "log.level: \"%s\" is not one of emerg, alert, crit, err, "
 		    "warning, notice, info, debug", level);
 	free(facility);
@@ -471,7 +296,7 @@ check_absolute(struct loader *l, const config_setting_t *root,
     const char *key, const char *path)
 {
 	if (path != NULL && path[0] != '\0' && path[0] != '/')
-		diag(l, config_setting_get_member(root, key),
+		config_diag(l, config_setting_get_member(root, key),
 		    "%s: \"%s\" is not an absolute path", key, path);
 }
 
@@ -485,8 +310,8 @@ load_paths(struct loader *l, const config_setting_t *root)
 	struct config *cf = l->cf;
 	size_t n;
 
-	get_string(l, root, "", "pidfile", &cf->pidfile);
-	get_string(l, root, "", "status_file", &cf->status_file);
+	config_get_string(l, root, "", "pidfile", &cf->pidfile);
+	config_get_string(l, root, "", "status_file", &cf->status_file);
 	check_absolute(l, root, "pidfile", cf->pidfile);
 	check_absolute(l, root, "status_file", cf->status_file);
 	if (cf->status_file != NULL || cf->pidfile == NULL)
@@ -508,23 +333,23 @@ resolve_ids(struct loader *l, const config_setting_t *root)
 
 	errno = 0;
 	if ((pw = getpwnam(l->cf->user)) == NULL)
-		diag(l, config_setting_get_member(root, "user"),
+		config_diag(l, config_setting_get_member(root, "user"),
 		    "user: no such user \"%s\" (create it, e.g. adduser "
 		    "--system %s, or name an existing one)", l->cf->user,
 		    l->cf->user);
 	errno = 0;
 	if ((gr = getgrnam(l->cf->group)) == NULL)
-		diag(l, config_setting_get_member(root, "group"),
+		config_diag(l, config_setting_get_member(root, "group"),
 		    "group: no such group \"%s\" (create it, or name an "
 		    "existing one)", l->cf->group);
 	if (pw == NULL || gr == NULL)
 		return;
 	if (pw->pw_uid == 0)
-		diag(l, config_setting_get_member(root, "user"),
+		config_diag(l, config_setting_get_member(root, "user"),
 		    "user: \"%s\" is root; workers must run unprivileged",
 		    l->cf->user);
 	if (gr->gr_gid == 0)
-		diag(l, config_setting_get_member(root, "group"),
+		config_diag(l, config_setting_get_member(root, "group"),
 		    "group: \"%s\" is root's group; workers must run "
 		    "unprivileged", l->cf->group);
 	l->cf->uid = pw->pw_uid;
@@ -633,16 +458,16 @@ load(config_t *lc, int ok, const char *name, const char *text, int flags,
 	set_defaults(l.cf);
 	config_scan_ints(name, text, config_get_include_dir(lc), d);
 	root = config_root_setting(lc);
-	check_keys(&l, root, "", root_keys);
+	config_check_keys(&l, root, "", root_keys);
 	load_workers(&l, root);
 	load_listen(&l, root);
 	load_tcp(&l, root);
 	load_udp(&l, root);
-	get_int(&l, root, "", "shutdown_timeout", 0, 3600,
+	config_get_int(&l, root, "", "shutdown_timeout", 0, 3600,
 	    &l.cf->shutdown_timeout_s);
-	get_string(&l, root, "", "user", &l.cf->user);
-	get_string(&l, root, "", "group", &l.cf->group);
-	get_int(&l, root, "", "worker_timeout", 0, 3600,
+	config_get_string(&l, root, "", "user", &l.cf->user);
+	config_get_string(&l, root, "", "group", &l.cf->group);
+	config_get_int(&l, root, "", "worker_timeout", 0, 3600,
 	    &l.cf->worker_timeout_s);
 	load_paths(&l, root);
 	load_log(&l, root);
