@@ -22,6 +22,7 @@
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "master_int.h"
 #include "monitor.h"
 #include "notify.h"
 #include "pidfile.h"
@@ -30,59 +31,20 @@
 #include "sig.h"
 #include "worker.h"
 
-#define RESPAWN_BASE_MS		100	/* first delay after a crash */
-#define RESPAWN_MAX_MS		10000	/* backoff cap per slot */
-#define HEALTHY_MS		10000	/* uptime that forgives past crashes */
-#define INIT_FAILURES_MAX	3	/* then the master gives up */
-#define START_TIMEOUT_MS	10000	/* a reload's workers must serve by */
-#define FDS_PER_WORKER		64	/* listeners, epoll, logging, slack */
-/* Room for a full generation serving, one starting and two draining. */
-#define SB_SLOTS		(4 * (CONFIG_WORKERS_MAX + 1))
 
-enum master_state { MASTER_RUNNING, MASTER_STOPPING, MASTER_DONE };
-enum stop_how { STOP_GRACEFUL, STOP_FAST };
-
-struct master {
-	const struct master_opts *opts;
-	bool			 is_root;
-	pid_t			 pid;
-	struct generation	*gens;		/* every generation alive */
-	struct generation	*cur;		/* the serving one */
-	struct generation	*starting;	/* a reload's, not yet serving */
-	int			 next_gen;
-	enum master_state	 state;
-	bool			 announced;	/* first generation served */
-	bool			 want_reload;	/* HUP during a reload */
-	int			 want_workers;	/* TTIN, TTOU, -s workers */
-	uint64_t		 stop_kill_ms;
-	struct pidfile		 pf;
-	struct scoreboard	*sb;		/* every worker's slot */
-	struct monitor		 mon;
-	int			 wake[2];	/* workers: "I serve" */
-	int			 ready_fd;	/* daemon: the launcher waits */
-	sigset_t		 waitmask;
-	int			 exit_code;
-};
-
-static void	 spawn(struct master *, struct generation *, struct worker *);
 static _Noreturn void spawn_child(struct master *, struct generation *,
 		    struct worker *);
 static void	 master_reap(struct master *);
 static void	 worker_died(struct master *, struct worker *, int);
 static void	 master_respawn_due(struct master *);
-static void	 master_reload(struct master *);
 static void	 master_signals(struct master *);
 static void	 master_resize(struct master *, int);
-static void	 reload_failed(struct master *, const char *);
-static void	 reload_abort(struct master *, const char *);
-static void	 reload_commit(struct master *);
 static void	 master_check_ready(struct master *);
 static void	 master_announce(struct master *);
 static void	 master_stop(struct master *, enum stop_how);
 static void	 master_timers(struct master *);
 static void	 gc_retiring(struct master *);
 static struct timespec *master_deadline(struct master *, struct timespec *);
-static void	 raise_nofile(const struct config *);
 static int	 master_start(struct master *, struct config *);
 static void	 master_free(struct master *);
 
@@ -129,8 +91,8 @@ spawn_child(struct master *m, struct generation *g, struct worker *w)
 	worker_udp_run(&we);
 }
 
-static void
-spawn(struct master *m, struct generation *g, struct worker *w)
+void
+master_spawn(struct master *m, struct generation *g, struct worker *w)
 {
 	pid_t pid;
 
@@ -251,145 +213,13 @@ master_respawn_due(struct master *m)
 		w = &m->cur->w[i];
 		if (w->pid != 0 || w->respawn_ms == 0 || now < w->respawn_ms)
 			continue;
-		spawn(m, m->cur, w);
+		master_spawn(m, m->cur, w);
 		if (w->pid <= 0)
 			continue;
 		scoreboard_count_master(m->sb, MSTAT_RESPAWNS);
 		log_notice("respawned %s worker %d as pid %ld",
 		    gen_kind_name(w->kind), w->slot, (long)w->pid);
 	}
-}
-
-static void
-raise_nofile(const struct config *cf)
-{
-	uint64_t want, got;
-
-	want = (uint64_t)cf->max_connections + cf->nlistens + FDS_PER_WORKER;
-	if (io_raise_nofile(want, &got) == -1)
-		log_warnx("RLIMIT_NOFILE is %llu, below the %llu that "
-		    "tcp.max_connections = %d needs: workers will pause "
-		    "accepting when they run out (raise LimitNOFILE or "
-		    "ulimit -n)", (unsigned long long)got,
-		    (unsigned long long)want, cf->max_connections);
-}
-
-/*
- * Start a generation from the file beside the serving one.  The serving
- * generation is retired only once every new worker serves
- * (reload_commit); until then both accept, so no connection is refused,
- * and if the new one cannot start the old one simply goes on.
- */
-static void
-master_reload(struct master *m)
-{
-	struct config_diag d;
-	struct listener_set ls;
-	struct generation *g;
-	struct config *cf;
-	char why[96];
-	size_t i;
-	int k;
-
-	log_notice("reloading configuration from %s", m->opts->config_path);
-	(void)notify_send("RELOADING=1");
-	cf = config_load(m->opts->config_path,
-	    m->is_root ? CONFIG_RESOLVE_IDS : 0, &d);
-	if (cf == NULL) {
-		for (k = 0; k < d.count; k++)
-			log_errx("%s", d.msg[k]);
-		reload_failed(m, "the configuration has errors");
-		return;
-	}
-	if (strcmp(cf->pidfile, m->cur->cf->pidfile) != 0)
-		log_warnx("pidfile: the change to %s takes effect at the "
-		    "next restart", cf->pidfile);
-	if (listen_open_all(cf, &m->cur->ls, &ls) == -1) {
-		config_free(cf);
-		reload_failed(m, "cannot open the new listeners");
-		return;
-	}
-	if ((g = gen_create(m->next_gen, cf, &ls)) == NULL) {
-		listen_abandon(&ls);
-		config_free(cf);
-		reload_failed(m, "cannot set up a new generation");
-		return;
-	}
-	m->next_gen++;
-	for (i = 0; i < g->ls.n; i++)
-		if (!g->ls.l[i].kept)
-			log_notice("listening on %s", g->ls.l[i].name);
-	raise_nofile(cf);
-	g->state = GEN_STARTING;
-	g->deadline_ms = clock_now_ms() + START_TIMEOUT_MS;
-	g->next = m->gens;
-	m->gens = g;
-	m->starting = g;
-	for (k = 0; k < g->nw; k++) {
-		spawn(m, g, &g->w[k]);
-		if (g->w[k].pid == 0) {
-			(void)snprintf(why, sizeof(why), "cannot fork %s "
-			    "worker %d: %s", gen_kind_name(g->w[k].kind),
-			    g->w[k].slot, strerror(errno));
-			reload_abort(m, why);
-			return;
-		}
-	}
-	log_info("generation %d starting: %d tcp workers, %s udp worker",
-	    g->id, g->ntcp, g->nw > g->ntcp ? "one" : "no");
-}
-
-static void
-reload_failed(struct master *m, const char *why)
-{
-	char status[256];
-
-	log_errx("reload failed: keeping the configuration of generation %d "
-	    "(%s)", m->cur->id, why);
-	scoreboard_count_master(m->sb, MSTAT_RELOAD_FAILURES);
-	(void)snprintf(status, sizeof(status), "READY=1\nSTATUS=reload "
-	    "failed: %s; serving generation %d", why, m->cur->id);
-	(void)notify_send(status);
-}
-
-/*
- * The starting generation will not serve: its own listeners close, and
- * any worker that already accepted drains like a retiring one.
- */
-static void
-reload_abort(struct master *m, const char *why)
-{
-	struct generation *g = m->starting;
-
-	m->starting = NULL;
-	listen_close_except(&g->ls, &m->cur->ls, true);
-	gen_retire(g, SIGTERM);
-	reload_failed(m, why);
-}
-
-static void
-reload_commit(struct master *m)
-{
-	struct generation *old = m->cur, *g = m->starting;
-	char status[128];
-
-	m->starting = NULL;
-	m->cur = g;
-	g->state = GEN_SERVING;
-	g->deadline_ms = 0;
-	listen_set_backlog(&g->ls, g->cf->backlog);
-	/* Removed listeners close now: the new workers never had them. */
-	listen_close_except(&old->ls, &g->ls, true);
-	log_configure(g->cf->log_facility, g->cf->log_level);
-	gen_retire(old, SIGTERM);
-	log_notice("reload complete: generation %d, %d tcp workers, accept "
-	    "lock %s; generation %d draining", g->id, g->ntcp,
-	    acceptlock_name(g->cf->accept_lock), old->id);
-	scoreboard_count_master(m->sb, MSTAT_RELOADS);
-	scoreboard_set_serving_gen(m->sb, g->id, g->ntcp);
-	(void)snprintf(status, sizeof(status), "READY=1\nSTATUS=serving "
-	    "generation %d", g->id);
-	(void)notify_send(status);
 }
 
 /* Workers write to the pipe once they serve; look at who does. */
@@ -468,7 +298,7 @@ master_resize(struct master *m, int want)
 		return;
 	}
 	while (g->ntcp < want && (w = gen_add_tcp(g)) != NULL)
-		spawn(m, g, w);		/* a failed fork retries later */
+		master_spawn(m, g, w);		/* a failed fork retries later */
 	while (g->ntcp > want && (w = gen_pick_retiree(g)) != NULL) {
 		if (w->pid > 0)
 			(void)kill(w->pid, SIGTERM);
@@ -601,7 +431,7 @@ master_start(struct master *m, struct config *cf)
 		return -1;
 	for (i = 0; i < ls.n; i++)
 		log_notice("listening on %s", ls.l[i].name);
-	raise_nofile(cf);
+	master_raise_nofile(cf);
 	if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
 		log_warn("pipe");
 		listen_abandon(&ls);
@@ -625,7 +455,7 @@ master_start(struct master *m, struct config *cf)
 	/* Handlers before the first fork: no signal is lost in between. */
 	sig_init(signals, &m->waitmask);
 	for (k = 0; k < m->cur->nw; k++)
-		spawn(m, m->cur, &m->cur->w[k]);
+		master_spawn(m, m->cur, &m->cur->w[k]);
 	return 0;
 }
 
