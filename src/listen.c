@@ -18,6 +18,7 @@
 #endif
 
 static int	 listen_open(struct listener *, int);
+static void	 note_backlog(const struct listener *, int);
 static int	 set_opt(int, int, int, const char *, const char *);
 static int	 set_opt_val(int, int, int, int, const char *, const char *);
 static const struct listener *find_kept(const struct listener_set *,
@@ -105,6 +106,8 @@ listen_open(struct listener *li, int backlog)
 	(void)snprintf(li->name, sizeof(li->name), "%s %s",
 	    config_proto_name(li->proto), addr_format(
 	    (struct sockaddr *)&li->bound.ss, bound, sizeof(bound)));
+	if (li->proto == PROTO_TCP)
+		note_backlog(li, backlog);
 	return 0;
 fail:
 	(void)close(li->fd);
@@ -182,11 +185,37 @@ listen_set_backlog(struct listener_set *set, int backlog)
 {
 	size_t i;
 
-	for (i = 0; i < set->n; i++)
-		if (set->l[i].kept && set->l[i].proto == PROTO_TCP &&
-		    listen(set->l[i].fd, backlog) == -1)
+	for (i = 0; i < set->n; i++) {
+		if (!set->l[i].kept || set->l[i].proto != PROTO_TCP)
+			continue;
+		if (listen(set->l[i].fd, backlog) == -1)
 			log_warn("listen %s (new backlog %d)", set->l[i].name,
 			    backlog);
+		else
+			note_backlog(&set->l[i], backlog);
+	}
+}
+
+/*
+ * The kernel silently caps a backlog at net.core.somaxconn, and a burst
+ * of connects then overflows the queue (the clients wait seconds in SYN
+ * retransmission).  A listening socket's TCP_INFO reports the queue's
+ * real size in tcpi_sacked, which needs no /proc/sys, hidden from the
+ * service by ProcSubset=pid.
+ */
+static void
+note_backlog(const struct listener *li, int backlog)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(li->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
+	    ti.tcpi_sacked == 0 || ti.tcpi_sacked >= (unsigned)backlog)
+		return;
+	log_notice("listen %s: tcp.backlog %d is above what the kernel "
+	    "grants, %u (raise net.core.somaxconn to get more)", li->name,
+	    backlog, ti.tcpi_sacked);
 }
 
 /* Undo a listen_open_all whose result will not be used. */

@@ -214,6 +214,40 @@ START_TEST(launch_closes_inherited_descriptors)
 }
 END_TEST
 
+/*
+ * A backlog the kernel caps at net.core.somaxconn is said at start-up,
+ * not discovered as SYN retransmissions under a burst of connects.
+ */
+START_TEST(launch_notes_backlog_above_somaxconn)
+{
+	char conf[128], want[160];
+	struct harness h;
+	long somaxconn;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = fopen("/proc/sys/net/core/somaxconn", "r"));
+	ck_assert_int_eq(fscanf(f, "%ld", &somaxconn), 1);
+	(void)fclose(f);
+	if (somaxconn >= 65535) {
+		(void)printf("skipped: somaxconn %ld leaves no backlog above "
+		    "it\n", somaxconn);
+		return;
+	}
+	(void)snprintf(conf, sizeof(conf), "workers = 1;\ntcp = { backlog = "
+	    "%ld; };", somaxconn + 1);
+	harness_start(&h, H_TCP4, conf);
+	(void)snprintf(want, sizeof(want), "tcp.backlog %ld is above what the "
+	    "kernel grants, %ld (raise net.core.somaxconn", somaxconn + 1,
+	    somaxconn);
+	ck_assert(harness_wait_log(&h, want, 0));
+	harness_stop(&h);
+	harness_start(&h, H_TCP4, "workers = 1;\ntcp = { backlog = 16; };");
+	ck_assert_int_eq(harness_log_count(&h, "above what the kernel grants"),
+	    0);
+	harness_stop(&h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -227,6 +261,7 @@ main(void)
 	tcase_add_test(tc, launch_daemon_reports_failed_start);
 	tcase_add_test(tc, launch_reload_follows_config_symlink);
 	tcase_add_test(tc, launch_closes_inherited_descriptors);
+	tcase_add_test(tc, launch_notes_backlog_above_somaxconn);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
