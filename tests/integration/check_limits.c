@@ -22,19 +22,21 @@ START_TEST(limits_idle_timeout_closes_only_silent_connections)
 	int silent, active, n = 0;
 
 	harness_start(&h, H_TCP4, "workers = 1;\ntcp = { idle_timeout = 1; };");
-	ck_assert_int_ge(silent = harness_connect(AF_INET, h.tcp4, 3000), 0);
-	ck_assert_int_ge(active = harness_connect(AF_INET, h.tcp4, 3000), 0);
-	ck_assert_int_eq(harness_echo(silent, "s", 1, false, 3000), 0);
+	ck_assert_int_ge(silent = harness_connect(AF_INET, h.tcp4, H_WAIT_MS),
+	    0);
+	ck_assert_int_ge(active = harness_connect(AF_INET, h.tcp4, H_WAIT_MS),
+	    0);
+	ck_assert_int_eq(harness_echo(silent, "s", 1, false, H_WAIT_MS), 0);
 	t0 = harness_now_ms();
-	ck_assert_int_eq(harness_echo(active, "a", 1, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(active, "a", 1, false, H_WAIT_MS), 0);
 	/* Talk every ~200 ms for 2.5 s, watching the silent one for EOF. */
 	while (harness_now_ms() - t0 < 2500) {
 		if (closed_ms == 0 && harness_wait_eof(silent, 200))
 			closed_ms = harness_now_ms() - t0;
 		else if (closed_ms != 0)
 			usleep(200 * 1000);
-		ck_assert_msg(harness_echo(active, "a", 1, false, 3000) == 0,
-		    "active connection lost after %llu ms",
+		ck_assert_msg(harness_echo(active, "a", 1, false,
+		    H_WAIT_MS) == 0, "active connection lost after %llu ms",
 		    (unsigned long long)(harness_now_ms() - t0));
 		n++;
 	}
@@ -61,22 +63,22 @@ START_TEST(limits_max_connections_queues_the_next_client)
 
 	harness_start(&h, H_TCP4, "workers = 1;\n"
 	    "tcp = { max_connections = 2; };");
-	ck_assert_int_ge(c1 = harness_connect(AF_INET, h.tcp4, 3000), 0);
-	ck_assert_int_ge(c2 = harness_connect(AF_INET, h.tcp4, 3000), 0);
-	ck_assert_int_eq(harness_echo(c1, "one", 3, false, 3000), 0);
-	ck_assert_int_eq(harness_echo(c2, "two", 3, false, 3000), 0);
-	ck_assert_int_ge(c3 = harness_connect(AF_INET, h.tcp4, 3000), 0);
-	ck_assert_int_eq(harness_send_all(c3, "three", 5, 1000), 5);
+	ck_assert_int_ge(c1 = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
+	ck_assert_int_ge(c2 = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(c1, "one", 3, false, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(c2, "two", 3, false, H_WAIT_MS), 0);
+	ck_assert_int_ge(c3 = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_send_all(c3, "three", 5, H_WAIT_MS), 5);
 	/* Neither echoed nor closed while the worker is full. */
 	pfd.fd = c3;
 	pfd.events = POLLIN;
 	ck_assert_int_eq(poll(&pfd, 1, 500), 0);
-	ck_assert_int_eq(harness_echo(c2, "full", 4, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(c2, "full", 4, false, H_WAIT_MS), 0);
 	(void)close(c1);
-	ck_assert_int_eq(harness_recv_all(c3, got, 5, 3000), 5);
+	ck_assert_int_eq(harness_recv_all(c3, got, 5, H_WAIT_MS), 5);
 	ck_assert_mem_eq(got, "three", 5);
-	ck_assert_int_eq(harness_echo(c3, "more", 4, false, 3000), 0);
-	ck_assert_int_eq(harness_echo(c2, "two", 3, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(c3, "more", 4, false, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(c2, "two", 3, false, H_WAIT_MS), 0);
 	(void)close(c2);
 	(void)close(c3);
 	harness_stop(&h);
@@ -101,17 +103,18 @@ START_TEST(limits_emfile_pauses_without_spinning)
 	h.nofile = 32;
 	harness_launch(&h);
 	harness_wait_ready(&h);
-	ck_assert(harness_wait_log(&h, "RLIMIT_NOFILE is 32, below", 1000));
-	ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
+	ck_assert(harness_wait_log(&h, "RLIMIT_NOFILE is 32, below",
+	    H_WAIT_MS));
+	ck_assert(harness_wait_workers(&h, "tcp", 1, H_WAIT_MS));
 	nw = harness_workers(&h, "tcp", &worker, 1);
 	ck_assert_int_eq(nw, 1);
 	for (i = 0; i < NCLIENTS; i++)
 		ck_assert_int_ge(fds[i] = harness_connect(AF_INET, h.tcp4,
-		    3000), 0);
+		    H_WAIT_MS), 0);
 	ck_assert(harness_wait_log(&h, "accept4 (pausing accepts for 100 ms",
-	    3000));
+	    H_WAIT_MS));
 	/* The first clients are served while the worker is out of fds. */
-	ck_assert_int_eq(harness_echo(fds[0], "first", 5, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(fds[0], "first", 5, false, H_WAIT_MS), 0);
 	/* A paused worker sleeps: well under half a CPU over one second. */
 	t0 = harness_cpu_ticks(worker);
 	(void)usleep(1000 * 1000);
@@ -123,7 +126,7 @@ START_TEST(limits_emfile_pauses_without_spinning)
 	for (i = 0; i < NCLIENTS / 2; i++)
 		(void)close(fds[i]);
 	ck_assert_int_eq(harness_echo(fds[NCLIENTS - 1], "last", 4, false,
-	    5000), 0);
+	    H_WAIT_MS), 0);
 	for (i = NCLIENTS / 2; i < NCLIENTS; i++)
 		(void)close(fds[i]);
 	harness_stop(&h);

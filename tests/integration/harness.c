@@ -811,9 +811,10 @@ harness_assert_serves_tcp(struct harness *h, int nconns)
 
 	for (i = 0; i < nconns; i++) {
 		n = snprintf(msg, sizeof(msg), "connection %d", i);
-		ck_assert_int_ge(fd = harness_connect(AF_INET, h->tcp4, 3000),
+		ck_assert_int_ge(fd = harness_connect(AF_INET, h->tcp4,
+		    H_WAIT_MS), 0);
+		ck_assert_int_eq(harness_echo(fd, msg, n, false, H_WAIT_MS),
 		    0);
-		ck_assert_int_eq(harness_echo(fd, msg, n, false, 3000), 0);
 		(void)close(fd);
 	}
 }
