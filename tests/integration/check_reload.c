@@ -15,13 +15,31 @@
 #include "harness.h"
 
 /*
+ * The pid in the master's "tcp worker PID of generation GEN exited" line
+ * past the mark, waiting for it; -1 if none came.
+ */
+static pid_t
+reaped_pid(struct harness *h, int gen)
+{
+	char needle[64], line[256], *p;
+
+	(void)snprintf(needle, sizeof(needle), " of generation %d exited ",
+	    gen);
+	if (!harness_wait_log(h, needle, H_WAIT_MS) ||
+	    !harness_log_line(h, needle, line, sizeof(line)) ||
+	    (p = strstr(line, "tcp worker ")) == NULL)
+		return -1;
+	return (pid_t)atol(p + strlen("tcp worker "));
+}
+
+/*
  * 2 -> 4 workers while a connection stays open: it keeps echoing through
  * the reload, the port is the same, and its old worker lives exactly as
  * long as the connection does.
  */
 START_TEST(reload_changes_workers_and_drains_old_generation)
 {
-	pid_t old[2], now[8], holder = 0;
+	pid_t old[2], now[8], gone, holder;
 	struct harness h;
 	uint16_t port;
 	int fd, i, n;
@@ -43,19 +61,22 @@ START_TEST(reload_changes_workers_and_drains_old_generation)
 	ck_assert_int_eq(harness_echo(fd, "during", 6, false, H_WAIT_MS), 0);
 
 	/*
-	 * Four new workers, plus the old one that holds the connection.  A
-	 * worker logs "started" after taking its title: count only then.
+	 * The idle old worker exits and is reaped: that line, not a look at
+	 * /proc while it may still be on its way out, says which one it was.
+	 * Then four new workers, plus the old one that holds the connection.
 	 */
+	ck_assert_int_gt(gone = reaped_pid(&h, 1), 0);
+	ck_assert_msg(gone == old[0] || gone == old[1], "reaped %ld, not an "
+	    "old worker (%ld, %ld)", (long)gone, (long)old[0], (long)old[1]);
+	holder = gone == old[0] ? old[1] : old[0];
 	ck_assert(harness_wait_log_count(&h, "started (generation 2)", 4,
 	    H_WAIT_MS));
 	ck_assert(harness_wait_workers(&h, "tcp", 5, H_WAIT_MS));
 	ck_assert_int_eq(n = harness_workers(&h, "tcp", now, 8), 5);
-	for (i = 0; i < 2; i++)
-		if (harness_pid_alive(old[i])) {
-			ck_assert_int_eq(holder, 0);
-			holder = old[i];
-		}
-	ck_assert_int_ne(holder, 0);
+	for (i = 0; i < n && now[i] != holder; i++)
+		;
+	ck_assert_msg(i < n, "the worker holding the connection is gone");
+	ck_assert(!harness_pid_alive(gone));
 	harness_assert_serves_tcp(&h, 8);
 	ck_assert_int_eq(harness_echo(fd, "after", 5, false, H_WAIT_MS), 0);
 	ck_assert_int_eq(harness_log_count(&h, "generation 1 has exited"), 0);
