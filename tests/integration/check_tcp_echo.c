@@ -130,6 +130,7 @@ START_TEST(tcp_non_reading_client_is_held_back)
 	ck_assert_ptr_nonnull(chunk);
 	ck_assert_ptr_nonnull(got);
 	harness_start(&h, H_TCP4, "workers = 1;");
+	ck_assert(harness_wait_workers(&h, "tcp", 1, H_WAIT_MS));
 	ck_assert_int_eq(harness_workers(&h, "tcp", &worker, 1), 1);
 	ck_assert_int_gt(rss0 = harness_rss_kb(worker), 0);
 	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);

@@ -46,6 +46,12 @@ START_TEST(workers_match_configuration_and_drop_privileges)
 	harness_start(&h, H_TCP4 | H_UDP4, "workers = 3;");
 	ck_assert(harness_wait_log(&h, "started: 3 tcp workers, one udp "
 	    "worker", 0));
+	/*
+	 * A worker takes its title before it drops its privileges: only its
+	 * "started" line says it is done, and its ids are final.
+	 */
+	ck_assert(harness_wait_log_count(&h, "started (generation 1)", 4,
+	    H_WAIT_MS));
 	ck_assert(harness_wait_workers(&h, "tcp", 3, H_WAIT_MS));
 	ck_assert(harness_wait_workers(&h, "udp", 1, H_WAIT_MS));
 	ck_assert_int_eq(harness_workers(&h, "tcp", tcp, 8), 3);

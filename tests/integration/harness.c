@@ -756,7 +756,9 @@ harness_proc_is(pid_t pid, const char *title)
 /*
  * Live children of the master whose title is "echod: <role> worker"; with
  * a NULL role, all of them.  A worker just forked still shows the master's
- * title: it counts for its role only once it has logged "started".
+ * title: it counts for its role once it has taken its own, which is before
+ * it drops its privileges and logs "started".  A test that looks at more
+ * than the count waits for that line first.
  */
 int
 harness_workers(struct harness *h, const char *role, pid_t *pids, int max)
