@@ -148,6 +148,12 @@ START_TEST(startup_daemonizes_without_foreground)
 	ck_assert_int_eq(sscanf(p, "listening on tcp 127.0.0.1:%u", &port),
 	    1);
 	ck_assert_int_gt(pid = wait_pidfile(h.pidfile, H_WAIT_MS), 0);
+	/*
+	 * The master writes its pid file before it takes its title, and
+	 * forks its workers after: a worker says the title is there.
+	 */
+	h.pid = pid;	/* for harness_wait_workers; not our child */
+	ck_assert(harness_wait_workers(&h, "tcp", 1, H_WAIT_MS));
 	ck_assert(harness_proc_is(pid, "echod: master"));
 	ck_assert_int_ne(getsid(pid), pid);
 	ck_assert_int_ne(getsid(pid), getsid(0));
@@ -162,8 +168,6 @@ START_TEST(startup_daemonizes_without_foreground)
 	ck_assert_int_ge(fd = harness_connect(AF_INET, port, H_WAIT_MS), 0);
 	ck_assert_int_eq(harness_echo(fd, "detached", 8, false, H_WAIT_MS), 0);
 	(void)close(fd);
-	h.pid = pid;	/* for harness_wait_workers; not our child */
-	ck_assert(harness_wait_workers(&h, "tcp", 1, H_WAIT_MS));
 	harness_write_config(&h, H_TCP4, "workers = 2;");
 	ck_assert_int_eq(kill(pid, SIGHUP), 0);
 	ck_assert(harness_wait_workers(&h, "tcp", 2, H_WAIT_MS));
