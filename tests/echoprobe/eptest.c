@@ -37,6 +37,7 @@ static void	 forget(pid_t);
 static void	 kill_started(void);
 static pid_t	 start_logged(const char *const *, const char *);
 static void	 wait_listening(struct eptest_server *, int);
+static void	 wait_logged(struct eptest_server *, const char *, int);
 static void	 port_of(const char *, const char *, char *, size_t);
 static void	 reap(pid_t, int);
 static bool	 pump(struct eptest_proc *, int);
@@ -172,6 +173,39 @@ wait_listening(struct eptest_server *s, int timeout_ms)
 	}
 }
 
+/*
+ * Polls the log (bounded) for `want`.  echod binds its ports before it
+ * forks its workers: a client that starts on "listening on" alone waits
+ * for a worker on its own clock, -W and all, and on a busy machine that
+ * wait can be what the test measures.
+ */
+static void
+wait_logged(struct eptest_server *s, const char *want, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	char buf[8192];
+	ssize_t n;
+	int fd;
+
+	for (;;) {
+		n = -1;
+		if ((fd = open(s->log, O_RDONLY)) != -1) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			(void)close(fd);
+		}
+		if (n > 0) {
+			buf[n] = '\0';
+			if (strstr(buf, want) != NULL)
+				return;
+		}
+		if (now_ms() > deadline)
+			ck_abort_msg("no \"%s\" from the server after %d "
+			    "ms: %s", want, timeout_ms,
+			    n > 0 ? buf : "(no output)");
+		(void)poll(NULL, 0, 10);
+	}
+}
+
 void
 eptest_echod_start(struct eptest_server *s)
 {
@@ -207,6 +241,9 @@ eptest_echod_start_on(struct eptest_server *s, const char *addr)
 	argv[3] = s->conf;
 	s->pid = start_logged(argv, s->log);
 	wait_listening(s, 10000);
+	wait_logged(s, "tcp worker 0 started", 10000);
+	wait_logged(s, "tcp worker 1 started", 10000);
+	wait_logged(s, "udp worker started", 10000);
 }
 
 void

@@ -22,7 +22,7 @@ START_TEST(options_test_accepts_good_file)
 	    "tcp = { idle_timeout = 5; accept_lock = \"fcntl\"; };\n"
 	    "udp = { deny_source_ports = ( \"0-1023\", 2049 ); };");
 	args[2] = h.conf;
-	ck_assert_int_eq(harness_run(args, out, sizeof(out), 5000), 0);
+	ck_assert_int_eq(harness_run(args, out, sizeof(out), H_WAIT_MS), 0);
 	(void)snprintf(want, sizeof(want), "echod: configuration file %s "
 	    "test is successful\n", h.conf);
 	ck_assert_str_eq(out, want);
@@ -54,7 +54,7 @@ START_TEST(options_test_rejects_bad_file)
 	harness_init(&h);
 	harness_write_config(&h, H_ALL, bad[_i].text);
 	args[2] = h.conf;
-	ck_assert_int_eq(harness_run(args, out, sizeof(out), 5000), 1);
+	ck_assert_int_eq(harness_run(args, out, sizeof(out), H_WAIT_MS), 1);
 	n = snprintf(want, sizeof(want), bad[_i].errors, h.conf);
 	(void)snprintf(want + n, sizeof(want) - n, "echod: configuration "
 	    "file %s test failed\n", h.conf);
@@ -68,7 +68,7 @@ START_TEST(options_test_names_unreadable_file)
 	const char *args[] = { "-t", "-c", "/nonexistent/echod.conf", NULL };
 	char out[1024];
 
-	ck_assert_int_eq(harness_run(args, out, sizeof(out), 5000), 1);
+	ck_assert_int_eq(harness_run(args, out, sizeof(out), H_WAIT_MS), 1);
 	ck_assert_str_eq(out, "echod: /nonexistent/echod.conf: cannot read: "
 	    "No such file or directory\nechod: configuration file "
 	    "/nonexistent/echod.conf test failed\n");
@@ -99,7 +99,7 @@ START_TEST(options_version_help_and_usage_errors)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ck_assert_int_eq(harness_run(cases[i].args, out, sizeof(out),
-		    5000), cases[i].status);
+		    H_WAIT_MS), cases[i].status);
 		n = strlen(cases[i].out);
 		ck_assert_msg(strncmp(out, cases[i].out, n) == 0,
 		    "%s: output %s", cases[i].args[0], out);

@@ -15,57 +15,78 @@
 #include "harness.h"
 
 /*
+ * The pid in the master's "tcp worker PID of generation GEN exited" line
+ * past the mark, waiting for it; -1 if none came.
+ */
+static pid_t
+reaped_pid(struct harness *h, int gen)
+{
+	char needle[64], line[256], *p;
+
+	(void)snprintf(needle, sizeof(needle), " of generation %d exited ",
+	    gen);
+	if (!harness_wait_log(h, needle, H_WAIT_MS) ||
+	    !harness_log_line(h, needle, line, sizeof(line)) ||
+	    (p = strstr(line, "tcp worker ")) == NULL)
+		return -1;
+	return (pid_t)atol(p + strlen("tcp worker "));
+}
+
+/*
  * 2 -> 4 workers while a connection stays open: it keeps echoing through
  * the reload, the port is the same, and its old worker lives exactly as
  * long as the connection does.
  */
 START_TEST(reload_changes_workers_and_drains_old_generation)
 {
-	pid_t old[2], now[8], holder = 0;
+	pid_t old[2], now[8], gone, holder;
 	struct harness h;
 	uint16_t port;
 	int fd, i, n;
 
 	harness_start(&h, H_TCP4, "workers = 2;");
 	port = h.tcp4;
-	ck_assert(harness_wait_workers(&h, "tcp", 2, 3000));
+	ck_assert(harness_wait_workers(&h, "tcp", 2, H_WAIT_MS));
 	ck_assert_int_eq(harness_workers(&h, "tcp", old, 2), 2);
-	ck_assert_int_ge(fd = harness_connect(AF_INET, port, 3000), 0);
-	ck_assert_int_eq(harness_echo(fd, "before", 6, false, 3000), 0);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, port, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(fd, "before", 6, false, H_WAIT_MS), 0);
 
 	harness_write_config(&h, H_TCP4, "workers = 4;");
 	harness_mark(&h);
 	harness_signal(&h, SIGHUP);
 	ck_assert(harness_wait_log(&h, "reload complete: generation 2, 4 tcp "
-	    "workers", 5000));
+	    "workers", H_WAIT_MS));
 	/* The port-0 listener was kept, not bound again. */
 	ck_assert_int_eq(harness_log_count(&h, "listening on"), 0);
-	ck_assert_int_eq(harness_echo(fd, "during", 6, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "during", 6, false, H_WAIT_MS), 0);
 
 	/*
-	 * Four new workers, plus the old one that holds the connection.  A
-	 * worker logs "started" after taking its title: count only then.
+	 * The idle old worker exits and is reaped: that line, not a look at
+	 * /proc while it may still be on its way out, says which one it was.
+	 * Then four new workers, plus the old one that holds the connection.
 	 */
+	ck_assert_int_gt(gone = reaped_pid(&h, 1), 0);
+	ck_assert_msg(gone == old[0] || gone == old[1], "reaped %ld, not an "
+	    "old worker (%ld, %ld)", (long)gone, (long)old[0], (long)old[1]);
+	holder = gone == old[0] ? old[1] : old[0];
 	ck_assert(harness_wait_log_count(&h, "started (generation 2)", 4,
-	    5000));
-	ck_assert(harness_wait_workers(&h, "tcp", 5, 5000));
+	    H_WAIT_MS));
+	ck_assert(harness_wait_workers(&h, "tcp", 5, H_WAIT_MS));
 	ck_assert_int_eq(n = harness_workers(&h, "tcp", now, 8), 5);
-	for (i = 0; i < 2; i++)
-		if (harness_pid_alive(old[i])) {
-			ck_assert_int_eq(holder, 0);
-			holder = old[i];
-		}
-	ck_assert_int_ne(holder, 0);
+	for (i = 0; i < n && now[i] != holder; i++)
+		;
+	ck_assert_msg(i < n, "the worker holding the connection is gone");
+	ck_assert(!harness_pid_alive(gone));
 	harness_assert_serves_tcp(&h, 8);
-	ck_assert_int_eq(harness_echo(fd, "after", 5, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "after", 5, false, H_WAIT_MS), 0);
 	ck_assert_int_eq(harness_log_count(&h, "generation 1 has exited"), 0);
 	ck_assert(harness_pid_alive(holder));
 
 	/* The connection closes: the old generation is done. */
 	(void)close(fd);
-	ck_assert(harness_wait_log(&h, "generation 1 has exited", 5000));
-	ck_assert(harness_wait_gone(holder, 3000));
-	ck_assert(harness_wait_workers(&h, "tcp", 4, 3000));
+	ck_assert(harness_wait_log(&h, "generation 1 has exited", H_WAIT_MS));
+	ck_assert(harness_wait_gone(holder, H_WAIT_MS));
+	ck_assert(harness_wait_workers(&h, "tcp", 4, H_WAIT_MS));
 	ck_assert_uint_eq(h.tcp4, port);
 	harness_assert_serves_tcp(&h, 4);
 	harness_stop(&h);
@@ -95,17 +116,17 @@ START_TEST(reload_rejects_broken_config_and_keeps_serving)
 	int fd, ufd, n, i, k;
 
 	harness_start(&h, H_TCP4 | H_UDP4, "workers = 2;");
-	ck_assert(harness_wait_workers(&h, "tcp", 2, 3000));
-	ck_assert(harness_wait_workers(&h, "udp", 1, 3000));
+	ck_assert(harness_wait_workers(&h, "tcp", 2, H_WAIT_MS));
+	ck_assert(harness_wait_workers(&h, "udp", 1, H_WAIT_MS));
 	ck_assert_int_eq(n = harness_workers(&h, NULL, before, 8), 3);
-	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
-	ck_assert_int_eq(harness_echo(fd, "before", 6, false, 3000), 0);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(fd, "before", 6, false, H_WAIT_MS), 0);
 
 	harness_write_config(&h, H_TCP4 | H_UDP4, broken[_i].text);
 	harness_mark(&h);
 	harness_signal(&h, SIGHUP);
 	ck_assert(harness_wait_log(&h, "reload failed: keeping the "
-	    "configuration of generation 1", 5000));
+	    "configuration of generation 1", H_WAIT_MS));
 	(void)snprintf(want, sizeof(want), "echod: %s%s\n", h.conf,
 	    broken[_i].msg);
 	ck_assert_msg(harness_log_count(&h, want) == 1, "no \"%s\" in the log",
@@ -118,22 +139,22 @@ START_TEST(reload_rejects_broken_config_and_keeps_serving)
 		ck_assert_msg(k < n, "worker %ld was replaced",
 		    (long)before[i]);
 	}
-	ck_assert_int_eq(harness_echo(fd, "after", 5, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "after", 5, false, H_WAIT_MS), 0);
 	harness_assert_serves_tcp(&h, 4);
 	ck_assert_int_ge(ufd = harness_udp_socket(AF_INET), 0);
 	ck_assert_int_eq(harness_udp_echo(ufd, AF_INET, h.udp4, "udp", 3, got,
-	    3000), 3);
+	    H_WAIT_MS), 3);
 	(void)close(ufd);
 
 	harness_write_config(&h, H_TCP4 | H_UDP4, "workers = 1;");
 	harness_mark(&h);
 	harness_signal(&h, SIGHUP);
 	ck_assert(harness_wait_log(&h, "reload complete: generation 2, 1 tcp "
-	    "workers", 5000));
-	ck_assert_int_eq(harness_echo(fd, "still", 5, false, 3000), 0);
+	    "workers", H_WAIT_MS));
+	ck_assert_int_eq(harness_echo(fd, "still", 5, false, H_WAIT_MS), 0);
 	(void)close(fd);
-	ck_assert(harness_wait_log(&h, "generation 1 has exited", 5000));
-	ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
+	ck_assert(harness_wait_log(&h, "generation 1 has exited", H_WAIT_MS));
+	ck_assert(harness_wait_workers(&h, "tcp", 1, H_WAIT_MS));
 	harness_assert_serves_tcp(&h, 2);
 	harness_stop(&h);
 }
@@ -152,10 +173,10 @@ START_TEST(reload_bind_failure_keeps_old_listeners)
 	int lfd, fd;
 
 	harness_start(&h, H_TCP4, "workers = 1;");
-	ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
+	ck_assert(harness_wait_workers(&h, "tcp", 1, H_WAIT_MS));
 	ck_assert_int_eq(harness_workers(&h, "tcp", &before, 1), 1);
-	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
-	ck_assert_int_eq(harness_echo(fd, "before", 6, false, 3000), 0);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(fd, "before", 6, false, H_WAIT_MS), 0);
 	ck_assert_int_ge(lfd = harness_tcp_listener(AF_INET), 0);
 	port = harness_local_port(lfd);
 	(void)snprintf(conf, sizeof(conf), "workers = 1;\nlisten = (\n"
@@ -167,27 +188,28 @@ START_TEST(reload_bind_failure_keeps_old_listeners)
 	harness_signal(&h, SIGHUP);
 	ck_assert(harness_wait_log(&h, "reload failed: keeping the "
 	    "configuration of generation 1 (cannot open the new listeners)",
-	    5000));
+	    H_WAIT_MS));
 	(void)snprintf(want, sizeof(want), "echod: bind tcp 127.0.0.1:%u: "
 	    "Address already in use\n", port);
 	ck_assert(harness_wait_log(&h, want, 0));
 	ck_assert_int_eq(harness_workers(&h, "tcp", &after, 1), 1);
 	ck_assert_int_eq(after, before);
-	ck_assert_int_eq(harness_echo(fd, "after", 5, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(fd, "after", 5, false, H_WAIT_MS), 0);
 	harness_assert_serves_tcp(&h, 3);
 
 	(void)close(lfd);
 	harness_mark(&h);
 	harness_signal(&h, SIGHUP);
-	ck_assert(harness_wait_log(&h, "reload complete: generation 2", 5000));
+	ck_assert(harness_wait_log(&h, "reload complete: generation 2",
+	    H_WAIT_MS));
 	(void)snprintf(want, sizeof(want), "listening on tcp 127.0.0.1:%u\n",
 	    port);
 	ck_assert(harness_wait_log(&h, want, 0));
 	ck_assert_int_eq(harness_log_count(&h, "listening on"), 1);
 	harness_assert_serves_tcp(&h, 3);
 	(void)close(fd);
-	ck_assert_int_ge(fd = harness_connect(AF_INET, port, 3000), 0);
-	ck_assert_int_eq(harness_echo(fd, "new port", 8, false, 3000), 0);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, port, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(fd, "new port", 8, false, H_WAIT_MS), 0);
 	(void)close(fd);
 	harness_stop(&h);
 }
@@ -208,25 +230,27 @@ START_TEST(reload_adds_and_removes_udp_listener)
 	harness_write_config(&h, H_TCP4 | H_UDP4, "workers = 1;");
 	harness_mark(&h);
 	harness_signal(&h, SIGHUP);
-	ck_assert(harness_wait_log(&h, "reload complete: generation 2", 5000));
+	ck_assert(harness_wait_log(&h, "reload complete: generation 2",
+	    H_WAIT_MS));
 	ck_assert(harness_log_line(&h, "listening on udp 127.0.0.1:", line,
 	    sizeof(line)));
 	ck_assert_int_gt(port = (uint16_t)atoi(strrchr(line, ':') + 1), 0);
-	ck_assert(harness_wait_workers(&h, "udp", 1, 3000));
+	ck_assert(harness_wait_workers(&h, "udp", 1, H_WAIT_MS));
 	ck_assert_int_ge(fd = harness_udp_socket(AF_INET), 0);
 	ck_assert_int_eq(harness_udp_echo(fd, AF_INET, port, "added", 5, got,
-	    3000), 5);
+	    H_WAIT_MS), 5);
 	harness_assert_serves_tcp(&h, 2);
 
 	harness_write_config(&h, H_TCP4, "workers = 1;");
 	harness_mark(&h);
 	harness_signal(&h, SIGHUP);
-	ck_assert(harness_wait_log(&h, "reload complete: generation 3", 5000));
+	ck_assert(harness_wait_log(&h, "reload complete: generation 3",
+	    H_WAIT_MS));
 	(void)snprintf(want, sizeof(want), "closed listener udp "
 	    "127.0.0.1:%u\n", port);
 	ck_assert(harness_wait_log(&h, want, 0));
-	ck_assert(harness_wait_workers(&h, "udp", 0, 3000));
-	ck_assert(harness_wait_bindable(AF_INET, SOCK_DGRAM, port, 3000));
+	ck_assert(harness_wait_workers(&h, "udp", 0, H_WAIT_MS));
+	ck_assert(harness_wait_bindable(AF_INET, SOCK_DGRAM, port, H_WAIT_MS));
 	ck_assert_int_eq(harness_udp_echo(fd, AF_INET, port, "gone", 4, got,
 	    300), -1);
 	(void)close(fd);
@@ -277,19 +301,21 @@ START_TEST(reload_keeps_each_ephemeral_listener)
 	ck_assert(nt == 2 && nu == 2);
 	harness_mark(&h);
 	harness_signal(&h, SIGHUP);
-	ck_assert(harness_wait_log(&h, "reload complete: generation 2", 5000));
+	ck_assert(harness_wait_log(&h, "reload complete: generation 2",
+	    H_WAIT_MS));
 	ck_assert(harness_wait_log(&h, "udp worker started (generation 2)",
-	    5000));
+	    H_WAIT_MS));
 	ck_assert_int_eq(harness_log_count(&h, "listening on"), 0);
 	ck_assert_int_eq(harness_log_count(&h, "closed listener"), 0);
 	for (i = 0; i < 2; i++) {
-		ck_assert_int_ge(fd = harness_connect(AF_INET, tcp[i], 3000),
+		ck_assert_int_ge(fd = harness_connect(AF_INET, tcp[i],
+		    H_WAIT_MS), 0);
+		ck_assert_int_eq(harness_echo(fd, "kept", 4, false, H_WAIT_MS),
 		    0);
-		ck_assert_int_eq(harness_echo(fd, "kept", 4, false, 3000), 0);
 		(void)close(fd);
 		ck_assert_int_ge(fd = harness_udp_socket(AF_INET), 0);
 		ck_assert_int_eq(harness_udp_echo(fd, AF_INET, udp[i], "kept",
-		    4, got, 3000), 4);
+		    4, got, H_WAIT_MS), 4);
 		(void)close(fd);
 	}
 	ck_assert(harness_pid_alive(h.pid));
@@ -334,15 +360,26 @@ START_TEST(reload_workers_hold_only_their_own_lock)
 
 	harness_start(&h, H_TCP4 | H_UDP4,
 	    "workers = 2;\ntcp = { accept_lock = \"fcntl\"; };");
+	harness_mark(&h);
 	for (i = 2; i <= 4; i++) {
-		harness_mark(&h);
 		harness_signal(&h, SIGHUP);
 		(void)snprintf(want, sizeof(want), "reload complete: "
 		    "generation %d", i);
-		ck_assert(harness_wait_log(&h, want, 5000));
+		ck_assert(harness_wait_log(&h, want, H_WAIT_MS));
 	}
-	ck_assert(harness_wait_workers(&h, "tcp", 2, 5000));
-	ck_assert(harness_wait_workers(&h, "udp", 1, 5000));
+	/*
+	 * Only generation 4 is left, all of it started: a worker of an older
+	 * one could vanish between the listing and the look at its fds.
+	 */
+	for (i = 1; i <= 3; i++) {
+		(void)snprintf(want, sizeof(want), "generation %d has exited",
+		    i);
+		ck_assert(harness_wait_log(&h, want, H_WAIT_MS));
+	}
+	ck_assert(harness_wait_log_count(&h, "started (generation 4)", 3,
+	    H_WAIT_MS));
+	ck_assert(harness_wait_workers(&h, "tcp", 2, H_WAIT_MS));
+	ck_assert(harness_wait_workers(&h, "udp", 1, H_WAIT_MS));
 	n = harness_workers(&h, "tcp", pids, 8);
 	for (i = 0; i < n; i++)
 		ck_assert_int_eq(count_memfds(pids[i]), 1);

@@ -26,14 +26,14 @@ START_TEST(startup_second_instance_is_refused)
 
 	harness_start(&h, H_TCP4, "workers = 1;");
 	args[2] = h.conf;
-	ck_assert_int_eq(harness_run(args, out, sizeof(out), 5000), 1);
+	ck_assert_int_eq(harness_run(args, out, sizeof(out), H_WAIT_MS), 1);
 	(void)snprintf(want, sizeof(want), "echod: pid file %s is locked by "
 	    "pid %ld: is echod already running?", h.pidfile, (long)h.pid);
 	ck_assert_msg(strstr(out, want) != NULL, "output: %s", out);
 	ck_assert_ptr_null(strstr(out, "listening on"));
 	/* The first instance is untouched, pid file included. */
-	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
-	ck_assert_int_eq(harness_echo(fd, "first", 5, false, 3000), 0);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(fd, "first", 5, false, H_WAIT_MS), 0);
 	(void)close(fd);
 	ck_assert_int_eq(access(h.pidfile, F_OK), 0);
 	harness_stop(&h);
@@ -103,7 +103,7 @@ START_TEST(startup_fails_cleanly_on_port_in_use)
 	harness_init(&h);
 	harness_write_config(&h, 0, conf);
 	args[2] = h.conf;
-	ck_assert_int_eq(harness_run(args, out, sizeof(out), 5000), 1);
+	ck_assert_int_eq(harness_run(args, out, sizeof(out), H_WAIT_MS), 1);
 	(void)snprintf(want, sizeof(want), "echod: bind tcp 127.0.0.1:%u: "
 	    "Address already in use\n", port);
 	ck_assert_msg(strstr(out, want) != NULL, "output: %s", out);
@@ -190,11 +190,17 @@ START_TEST(startup_daemonizes_without_foreground)
 	/* This test runs in a process of its own: chdir touches no other. */
 	ck_assert_int_eq(chdir("/tmp"), 0);
 	argv[2] = h.conf + strlen("/tmp/");
-	ck_assert_int_eq(harness_run_cmd(argv, out, sizeof(out), 5000), 0);
+	ck_assert_int_eq(harness_run_cmd(argv, out, sizeof(out), H_WAIT_MS), 0);
 	ck_assert_ptr_nonnull(p = strstr(out, "listening on tcp 127.0.0.1:"));
 	ck_assert_int_eq(sscanf(p, "listening on tcp 127.0.0.1:%u", &port),
 	    1);
-	ck_assert_int_gt(pid = wait_pidfile(h.pidfile, 5000), 0);
+	ck_assert_int_gt(pid = wait_pidfile(h.pidfile, H_WAIT_MS), 0);
+	/*
+	 * The master writes its pid file before it takes its title, and
+	 * forks its workers after: a worker says the title is there.
+	 */
+	h.pid = pid;	/* for harness_wait_workers; not our child */
+	ck_assert(harness_wait_workers(&h, "tcp", 1, H_WAIT_MS));
 	ck_assert(harness_proc_is(pid, "echod: master"));
 	ck_assert_int_ne(getsid(pid), pid);
 	ck_assert_int_ne(getsid(pid), getsid(0));
@@ -206,17 +212,15 @@ START_TEST(startup_daemonizes_without_foreground)
 	ck_assert_int_gt(n = readlink(link, out, sizeof(out) - 1), 0);
 	out[n] = '\0';
 	ck_assert_str_eq(out, "/dev/null");
-	ck_assert_int_ge(fd = harness_connect(AF_INET, port, 3000), 0);
-	ck_assert_int_eq(harness_echo(fd, "detached", 8, false, 3000), 0);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, port, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(fd, "detached", 8, false, H_WAIT_MS), 0);
 	(void)close(fd);
-	h.pid = pid;	/* for harness_wait_workers; not our child */
-	ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
 	harness_write_config(&h, H_TCP4, "workers = 2;");
 	ck_assert_int_eq(kill(pid, SIGHUP), 0);
-	ck_assert(harness_wait_workers(&h, "tcp", 2, 5000));
+	ck_assert(harness_wait_workers(&h, "tcp", 2, H_WAIT_MS));
 	h.pid = 0;
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
-	ck_assert(harness_wait_gone(pid, 5000));
+	ck_assert(harness_wait_gone(pid, H_WAIT_MS));
 	ck_assert_int_eq(access(h.pidfile, F_OK), -1);
 	harness_finish(&h);
 }

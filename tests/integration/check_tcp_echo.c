@@ -38,10 +38,10 @@ START_TEST(tcp_echoes_binary_with_nuls)
 	harness_fill(data + sizeof(head), 4096, 7);
 	harness_start(&h, H_TCP, "workers = 2;");
 	ck_assert_int_ge(fd = harness_connect(family, tcp_port(&h, family),
-	    3000), 0);
-	ck_assert_int_eq(harness_echo(fd, head, sizeof(head), false, 3000),
+	    H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(fd, head, sizeof(head), false, H_WAIT_MS),
 	    0);
-	ck_assert_int_eq(harness_echo(fd, data, sizeof(data), false, 3000),
+	ck_assert_int_eq(harness_echo(fd, data, sizeof(data), false, H_WAIT_MS),
 	    0);
 	(void)close(fd);
 	harness_stop(&h);
@@ -59,7 +59,7 @@ START_TEST(tcp_echoes_one_mib_round_trip)
 	harness_fill(data, MIB, 11);
 	harness_start(&h, H_TCP, "workers = 2;");
 	ck_assert_int_ge(fd = harness_connect(family, tcp_port(&h, family),
-	    3000), 0);
+	    H_WAIT_MS), 0);
 	ck_assert_int_eq(harness_echo(fd, data, MIB, false, 20000), 0);
 	(void)close(fd);
 	free(data);
@@ -76,16 +76,17 @@ START_TEST(tcp_echoes_many_small_messages_in_order)
 	int burst, k, n, fd;
 
 	harness_start(&h, H_TCP4, "workers = 2;");
-	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
 	for (burst = 0; burst < 20; burst++) {
 		for (k = 0, len = 0; k < 100; k++) {
 			n = snprintf(sent + len, sizeof(sent) - len,
 			    "msg %d.%d:%.*s;", burst, k, k % 11, "xxxxxxxxxx");
 			ck_assert_int_eq(harness_send_all(fd, sent + len, n,
-			    3000), n);
+			    H_WAIT_MS), n);
 			len += n;
 		}
-		ck_assert_int_eq(harness_recv_all(fd, got, len, 5000), len);
+		ck_assert_int_eq(harness_recv_all(fd, got, len, H_WAIT_MS),
+		    len);
 		ck_assert_mem_eq(got, sent, len);
 	}
 	(void)close(fd);
@@ -101,7 +102,7 @@ START_TEST(tcp_half_close_returns_everything_then_eof)
 
 	harness_fill(data, sizeof(data), 3);
 	harness_start(&h, H_TCP4, "workers = 1;");
-	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
 	/* harness_echo half-closes after the last byte and wants EOF. */
 	ck_assert_int_eq(harness_echo(fd, data, sizeof(data), true, 10000),
 	    0);
@@ -129,9 +130,10 @@ START_TEST(tcp_non_reading_client_is_held_back)
 	ck_assert_ptr_nonnull(chunk);
 	ck_assert_ptr_nonnull(got);
 	harness_start(&h, H_TCP4, "workers = 1;");
+	ck_assert(harness_wait_workers(&h, "tcp", 1, H_WAIT_MS));
 	ck_assert_int_eq(harness_workers(&h, "tcp", &worker, 1), 1);
 	ck_assert_int_gt(rss0 = harness_rss_kb(worker), 0);
-	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
 	/* Send until no byte moves for 500 ms, or 64 MiB went out. */
 	while (sent < 64 * MIB) {
 		harness_fill(chunk, PATTERN_CHUNK, sent / PATTERN_CHUNK + 1);
@@ -149,8 +151,9 @@ START_TEST(tcp_non_reading_client_is_held_back)
 	ck_assert_msg(rss1 - rss0 < 8 * 1024, "worker RSS grew by %ld kB "
 	    "after %zu bytes from a non-reading client", rss1 - rss0, sent);
 	/* The same (only) worker serves a newcomer at once. */
-	ck_assert_int_ge(other = harness_connect(AF_INET, h.tcp4, 2000), 0);
-	ck_assert_int_eq(harness_echo(other, "ping", 4, false, 2000), 0);
+	ck_assert_int_ge(other = harness_connect(AF_INET, h.tcp4, H_WAIT_MS),
+	    0);
+	ck_assert_int_eq(harness_echo(other, "ping", 4, false, H_WAIT_MS), 0);
 	(void)close(other);
 	/* Nothing was lost: every byte comes back in order. */
 	for (off = 0; off < sent; off += n) {
@@ -182,14 +185,16 @@ START_TEST(tcp_accept_lock_serves_200_concurrent_clients)
 	ck_assert(harness_wait_log(&h, started, 0));
 	for (i = 0; i < 200; i++)
 		ck_assert_msg((fds[i] = harness_connect(AF_INET, h.tcp4,
-		    3000)) >= 0, "connection %d: %s", i, strerror(errno));
+		    H_WAIT_MS)) >= 0, "connection %d: %s", i, strerror(errno));
 	for (i = 0; i < 200; i++) {
 		n = snprintf(msg, sizeof(msg), "client %03d", i);
-		ck_assert_int_eq(harness_send_all(fds[i], msg, n, 3000), n);
+		ck_assert_int_eq(harness_send_all(fds[i], msg, n, H_WAIT_MS),
+		    n);
 	}
 	for (i = 0; i < 200; i++) {
 		n = snprintf(msg, sizeof(msg), "client %03d", i);
-		ck_assert_int_eq(harness_recv_all(fds[i], got, n, 5000), n);
+		ck_assert_int_eq(harness_recv_all(fds[i], got, n, H_WAIT_MS),
+		    n);
 		ck_assert_mem_eq(got, msg, n);
 		(void)close(fds[i]);
 	}
@@ -211,8 +216,8 @@ START_TEST(tcp_echoes_urgent_data_in_place)
 
 	harness_start(&h, H_TCP4, "workers = 1;");
 	for (round = 0; round < 5; round++) {
-		ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000),
-		    0);
+		ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4,
+		    H_WAIT_MS), 0);
 		ck_assert_int_eq(setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on,
 		    sizeof(on)), 0);
 		ck_assert_int_eq(send(fd, "abc", 3, 0), 3);
@@ -220,7 +225,7 @@ START_TEST(tcp_echoes_urgent_data_in_place)
 		ck_assert_int_eq(send(fd, "def", 3, 0), 3);
 		ck_assert_int_eq(setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off,
 		    sizeof(off)), 0);
-		ck_assert_int_eq(harness_recv_all(fd, got, 7, 3000), 7);
+		ck_assert_int_eq(harness_recv_all(fd, got, 7, H_WAIT_MS), 7);
 		ck_assert_mem_eq(got, "abcXdef", 7);
 		(void)close(fd);
 	}

@@ -40,7 +40,7 @@ START_TEST(udp_echoes_empty_to_largest_datagrams)
 		if (family == AF_INET && sizes[i] > UDP4_MAX)
 			continue;
 		ck_assert_msg(harness_udp_echo(fd, family, port, data,
-		    sizes[i], got, 3000) == (ssize_t)sizes[i],
+		    sizes[i], got, H_WAIT_MS) == (ssize_t)sizes[i],
 		    "no or wrong-sized answer to a %zu-byte datagram",
 		    sizes[i]);
 		ck_assert_mem_eq(got, data, sizes[i]);
@@ -78,7 +78,7 @@ START_TEST(udp_denied_source_port_is_dropped_and_counted)
 	/* Queued behind the denied ones: its answer means they were seen. */
 	ck_assert_int_ge(allowed = harness_udp_socket(family), 0);
 	ck_assert_int_eq(harness_udp_echo(allowed, family, port, "allowed", 7,
-	    got, 3000), 7);
+	    got, H_WAIT_MS), 7);
 	pfd.fd = denied;
 	pfd.events = POLLIN;
 	ck_assert_int_eq(poll(&pfd, 1, 200), 0);
@@ -129,7 +129,7 @@ START_TEST(udp_broadcast_destination_is_not_answered)
 	pfd.events = POLLIN;
 	ck_assert_int_eq(poll(&pfd, 1, 300), 0);
 	ck_assert_int_eq(harness_udp_echo(fd, AF_INET, port, "unicast", 7,
-	    got, 3000), 7);
+	    got, H_WAIT_MS), 7);
 	harness_stop_keep(&h);
 	ck_assert(harness_wait_log(&h, "invalid sources and 1 sent to "
 	    "broadcast or multicast addresses", 0));

@@ -26,7 +26,7 @@ respawned_pid(struct harness *h, const char *role)
 	char needle[64], line[256], *p;
 
 	(void)snprintf(needle, sizeof(needle), "respawned %s worker ", role);
-	if (!harness_wait_log(h, needle, 3000) ||
+	if (!harness_wait_log(h, needle, H_WAIT_MS) ||
 	    !harness_log_line(h, needle, line, sizeof(line)) ||
 	    (p = strstr(line, " as pid ")) == NULL)
 		return -1;
@@ -46,8 +46,14 @@ START_TEST(workers_match_configuration_and_drop_privileges)
 	harness_start(&h, H_TCP4 | H_UDP4, "workers = 3;");
 	ck_assert(harness_wait_log(&h, "started: 3 tcp workers, one udp "
 	    "worker", 0));
-	ck_assert(harness_wait_workers(&h, "tcp", 3, 3000));
-	ck_assert(harness_wait_workers(&h, "udp", 1, 3000));
+	/*
+	 * A worker takes its title before it drops its privileges: only its
+	 * "started" line says it is done, and its ids are final.
+	 */
+	ck_assert(harness_wait_log_count(&h, "started (generation 1)", 4,
+	    H_WAIT_MS));
+	ck_assert(harness_wait_workers(&h, "tcp", 3, H_WAIT_MS));
+	ck_assert(harness_wait_workers(&h, "udp", 1, H_WAIT_MS));
 	ck_assert_int_eq(harness_workers(&h, "tcp", tcp, 8), 3);
 	ck_assert_int_eq(harness_workers(&h, "udp", udp, 2), 1);
 	ck_assert_int_eq(harness_workers(&h, NULL, all, 8), 4);
@@ -79,7 +85,7 @@ START_TEST(workers_no_udp_worker_without_udp_listener)
 	harness_start(&h, H_TCP, "workers = 2;");
 	ck_assert(harness_wait_log(&h, "started: 2 tcp workers, no udp "
 	    "worker", 0));
-	ck_assert(harness_wait_workers(&h, "tcp", 2, 3000));
+	ck_assert(harness_wait_workers(&h, "tcp", 2, H_WAIT_MS));
 	/* Every child, titled or not: a late UDP worker would show here. */
 	ck_assert_int_eq(harness_workers(&h, NULL, pids, 8), 2);
 	harness_stop(&h);
@@ -92,16 +98,16 @@ START_TEST(workers_killed_tcp_worker_is_respawned)
 	struct harness h;
 
 	harness_start(&h, H_TCP4, "workers = 2;");
-	ck_assert(harness_wait_workers(&h, "tcp", 2, 3000));
+	ck_assert(harness_wait_workers(&h, "tcp", 2, H_WAIT_MS));
 	ck_assert_int_eq(harness_workers(&h, "tcp", before, 2), 2);
 	harness_mark(&h);
 	ck_assert_int_eq(kill(before[0], SIGKILL), 0);
 	ck_assert(harness_wait_log(&h, "killed by signal 9 (Killed); "
-	    "respawning in 100 ms", 3000));
+	    "respawning in 100 ms", H_WAIT_MS));
 	ck_assert_int_gt(fresh = respawned_pid(&h, "tcp"), 0);
 	ck_assert_int_ne(fresh, before[0]);
-	ck_assert(harness_wait_gone(before[0], 3000));
-	ck_assert(harness_wait_workers(&h, "tcp", 2, 3000));
+	ck_assert(harness_wait_gone(before[0], H_WAIT_MS));
+	ck_assert(harness_wait_workers(&h, "tcp", 2, H_WAIT_MS));
 	ck_assert_int_eq(harness_workers(&h, "tcp", after, 2), 2);
 	ck_assert(after[0] == fresh || after[1] == fresh);
 	ck_assert(after[0] == before[1] || after[1] == before[1]);
@@ -118,20 +124,20 @@ START_TEST(workers_killed_udp_worker_is_respawned)
 	int fd;
 
 	harness_start(&h, H_TCP4 | H_UDP4, "workers = 1;");
-	ck_assert(harness_wait_workers(&h, "udp", 1, 3000));
+	ck_assert(harness_wait_workers(&h, "udp", 1, H_WAIT_MS));
 	ck_assert_int_eq(harness_workers(&h, "udp", &before, 1), 1);
 	harness_mark(&h);
 	ck_assert_int_eq(kill(before, SIGKILL), 0);
 	ck_assert(harness_wait_log(&h, "udp worker 0 killed by signal 9 "
-	    "(Killed); respawning in 100 ms", 3000));
+	    "(Killed); respawning in 100 ms", H_WAIT_MS));
 	ck_assert_int_gt(fresh = respawned_pid(&h, "udp"), 0);
-	ck_assert(harness_wait_workers(&h, "udp", 1, 3000));
+	ck_assert(harness_wait_workers(&h, "udp", 1, H_WAIT_MS));
 	ck_assert_int_eq(harness_workers(&h, "udp", &after, 1), 1);
 	ck_assert_int_eq(after, fresh);
 	ck_assert_int_ne(after, before);
 	ck_assert_int_ge(fd = harness_udp_socket(AF_INET), 0);
 	ck_assert_int_eq(harness_udp_echo(fd, AF_INET, h.udp4, "again", 5,
-	    got, 3000), 5);
+	    got, H_WAIT_MS), 5);
 	ck_assert_mem_eq(got, "again", 5);
 	(void)close(fd);
 	harness_assert_serves_tcp(&h, 3);
@@ -151,14 +157,14 @@ START_TEST(workers_respawn_backs_off_per_slot)
 	harness_start(&h, H_TCP4, "workers = 1;");
 	for (k = 0; k < 3; k++) {
 		delay_ms = 100 << k;
-		ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
+		ck_assert(harness_wait_workers(&h, "tcp", 1, H_WAIT_MS));
 		ck_assert_int_eq(harness_workers(&h, "tcp", &pid, 1), 1);
 		harness_mark(&h);
 		t0 = harness_now_ms();
 		ck_assert_int_eq(kill(pid, SIGKILL), 0);
 		(void)snprintf(needle, sizeof(needle), "tcp worker 0 killed "
 		    "by signal 9 (Killed); respawning in %d ms", delay_ms);
-		ck_assert_msg(harness_wait_log(&h, needle, 3000),
+		ck_assert_msg(harness_wait_log(&h, needle, H_WAIT_MS),
 		    "no \"%s\"", needle);
 		ck_assert_int_gt(fresh = respawned_pid(&h, "tcp"), 0);
 		took = harness_now_ms() - t0;
@@ -180,27 +186,28 @@ START_TEST(workers_exit_when_master_is_killed)
 	int i, n, st, fd;
 
 	harness_start(&h, H_ALL, "workers = 2;");
-	ck_assert(harness_wait_workers(&h, "tcp", 2, 3000));
-	ck_assert(harness_wait_workers(&h, "udp", 1, 3000));
+	ck_assert(harness_wait_workers(&h, "tcp", 2, H_WAIT_MS));
+	ck_assert(harness_wait_workers(&h, "udp", 1, H_WAIT_MS));
 	ck_assert_int_eq(n = harness_workers(&h, NULL, pids, 8), 3);
 	/* An open connection must not keep its worker alive either. */
-	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, 3000), 0);
-	ck_assert_int_eq(harness_echo(fd, "hold", 4, false, 3000), 0);
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(fd, "hold", 4, false, H_WAIT_MS), 0);
 	harness_signal(&h, SIGKILL);
-	ck_assert_int_ne(st = harness_wait_exit(&h, 3000), -1);
+	ck_assert_int_ne(st = harness_wait_exit(&h, H_WAIT_MS), -1);
 	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	for (i = 0; i < n; i++)
-		ck_assert_msg(harness_wait_gone(pids[i], 2000),
+		ck_assert_msg(harness_wait_gone(pids[i], H_WAIT_MS),
 		    "worker %ld outlived the master", (long)pids[i]);
-	ck_assert(harness_wait_eof(fd, 2000));
+	ck_assert(harness_wait_eof(fd, H_WAIT_MS));
 	(void)close(fd);
 	ck_assert(harness_wait_bindable(AF_INET, SOCK_STREAM, h.tcp4,
-	    2000));
+	    H_WAIT_MS));
 	ck_assert(harness_wait_bindable(AF_INET6, SOCK_STREAM, h.tcp6,
-	    2000));
-	ck_assert(harness_wait_bindable(AF_INET, SOCK_DGRAM, h.udp4, 2000));
+	    H_WAIT_MS));
+	ck_assert(harness_wait_bindable(AF_INET, SOCK_DGRAM, h.udp4,
+	    H_WAIT_MS));
 	ck_assert(harness_wait_bindable(AF_INET6, SOCK_DGRAM, h.udp6,
-	    2000));
+	    H_WAIT_MS));
 	harness_finish(&h);
 }
 END_TEST

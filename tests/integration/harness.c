@@ -37,6 +37,7 @@
 #define POLL_MS		5	/* the step of every bounded wait */
 #define LOG_DUMP_MAX	6000	/* tail of the log shown for a failed test */
 #define CHUNK		65536
+#define PF_EXITING	0x00000004	/* <linux/sched.h>: in do_exit() */
 
 static void	 guard_start(struct harness *);
 static _Noreturn void guard_run(struct harness *, int);
@@ -49,7 +50,7 @@ static int	 fault_env(struct harness *);
 static char	*read_file(const char *, size_t *);
 static void	 parse_ports(struct harness *, const char *);
 static const char *stat_fields(pid_t, char *, size_t);
-static bool	 proc_stat(pid_t, char *, pid_t *);
+static bool	 proc_live(pid_t, pid_t *);
 static bool	 proc_cmdline_starts(pid_t, const char *);
 static int	 children(pid_t, pid_t *, int);
 static int	 wait_fd(int, short, uint64_t);
@@ -742,19 +743,27 @@ stat_fields(pid_t pid, char *buf, size_t len)
 	return p + 1;
 }
 
-/* State and parent from /proc/PID/stat. */
+/*
+ * Is `pid` alive, and who is its parent?  A process that has begun to exit
+ * (PF_EXITING) counts as gone, as a zombie does: under load, and under ASan
+ * whose address space takes long to tear down, it can linger for a while
+ * with its memory, and so its title, already gone.  It will never run
+ * again, and every helper must agree on that: a worker that no longer shows
+ * up in harness_workers must not be alive to harness_pid_alive either.
+ */
 static bool
-proc_stat(pid_t pid, char *state, pid_t *ppid)
+proc_live(pid_t pid, pid_t *ppid)
 {
 	const char *f;
-	char buf[512];
+	unsigned flags;
+	char buf[512], state;
 	int pp;
 
 	if ((f = stat_fields(pid, buf, sizeof(buf))) == NULL ||
-	    sscanf(f, " %c %d", state, &pp) != 2)
+	    sscanf(f, " %c %d %*d %*d %*d %*d %u", &state, &pp, &flags) != 3)
 		return false;
 	*ppid = pp;
-	return true;
+	return state != 'Z' && state != 'X' && (flags & PF_EXITING) == 0;
 }
 
 static bool
@@ -775,14 +784,13 @@ proc_cmdline_starts(pid_t pid, const char *prefix)
 	return strncmp(buf, prefix, strlen(prefix)) == 0;
 }
 
-/* Live (not zombie) children of `parent`. */
+/* Live children of `parent` (see proc_live). */
 static int
 children(pid_t parent, pid_t *pids, int max)
 {
 	struct dirent *de;
 	DIR *d;
 	pid_t pid, ppid;
-	char state;
 	int n = 0;
 
 	if ((d = opendir("/proc")) == NULL)
@@ -791,8 +799,7 @@ children(pid_t parent, pid_t *pids, int max)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = (pid_t)atol(de->d_name);
-		if (proc_stat(pid, &state, &ppid) && ppid == parent &&
-		    state != 'Z' && state != 'X')
+		if (proc_live(pid, &ppid) && ppid == parent)
 			pids[n++] = pid;
 	}
 	(void)closedir(d);
@@ -808,7 +815,9 @@ harness_proc_is(pid_t pid, const char *title)
 /*
  * Live children of the master whose title is "echod: <role> worker"; with
  * a NULL role, all of them.  A worker just forked still shows the master's
- * title: it counts for its role only once it has logged "started".
+ * title: it counts for its role once it has taken its own, which is before
+ * it drops its privileges and logs "started".  A test that looks at more
+ * than the count waits for that line first.
  */
 int
 harness_workers(struct harness *h, const char *role, pid_t *pids, int max)
@@ -850,9 +859,8 @@ bool
 harness_pid_alive(pid_t pid)
 {
 	pid_t ppid;
-	char state;
 
-	return proc_stat(pid, &state, &ppid) && state != 'Z' && state != 'X';
+	return proc_live(pid, &ppid);
 }
 
 /* `nconns` new connections to the TCP/IPv4 listener, each echoed. */
@@ -864,9 +872,10 @@ harness_assert_serves_tcp(struct harness *h, int nconns)
 
 	for (i = 0; i < nconns; i++) {
 		n = snprintf(msg, sizeof(msg), "connection %d", i);
-		ck_assert_int_ge(fd = harness_connect(AF_INET, h->tcp4, 3000),
+		ck_assert_int_ge(fd = harness_connect(AF_INET, h->tcp4,
+		    H_WAIT_MS), 0);
+		ck_assert_int_eq(harness_echo(fd, msg, n, false, H_WAIT_MS),
 		    0);
-		ck_assert_int_eq(harness_echo(fd, msg, n, false, 3000), 0);
 		(void)close(fd);
 	}
 }

@@ -18,6 +18,13 @@
 #define H_ALL		(H_TCP | H_UDP)
 
 #define H_READY_MS	10000	/* start-up, under ASan on a loaded CI box */
+/*
+ * How long to wait for something that must happen (a log line, an echo, an
+ * exit): generous, since a deadline met costs nothing and one missed on a
+ * machine whose cores are busy elsewhere is a false failure.  Only a
+ * wait for something that must not happen is short.
+ */
+#define H_WAIT_MS	10000
 
 /*
  * One echod run: its temporary directory (config, log, pid file), its
