@@ -22,30 +22,42 @@ def descendants(pid):
     return out
 
 
-def rss_kib(pids):
+def sum_over(pids, read):
+    """read(pid) summed over pids; a process gone meanwhile counts 0."""
     total = 0
     for p in pids:
         try:
-            with open("/proc/%d/status" % p) as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+            total += read(p)
         except OSError:
             pass
     return total
 
 
+def rss_kib(pids):
+    def read(p):
+        with open("/proc/%d/status" % p) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+    return sum_over(pids, read)
+
+
 def cpu_seconds(pids):
     """utime+stime of pids, plus what their reaped children used."""
-    total = 0
-    for p in pids:
+    def read(p):
+        with open("/proc/%d/stat" % p) as f:
+            stat = f.read()
         try:
-            with open("/proc/%d/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += sum(int(x) for x in fields[11:15])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / CLK_TCK
+            fields = stat.rsplit(")", 1)[1].split()
+            return sum(int(x) for x in fields[11:15])
+        except (IndexError, ValueError):
+            return 0
+    return sum_over(pids, read) / CLK_TCK
+
+
+def nfds(pids):
+    return sum_over(pids, lambda p: len(os.listdir("/proc/%d/fd" % p)))
 
 
 def busy_seconds():
@@ -65,13 +77,3 @@ def wait_quiet(limit_s, max_wait_s):
         other = (busy_seconds() - b0) / (time.monotonic() - t0)
         if other < limit_s or time.monotonic() >= end:
             return other
-
-
-def nfds(pids):
-    total = 0
-    for p in pids:
-        try:
-            total += len(os.listdir("/proc/%d/fd" % p))
-        except OSError:
-            pass
-    return total

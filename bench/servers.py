@@ -92,6 +92,13 @@ def read_lines_until(proc, want, deadline_s=10.0):
     return None
 
 
+def abandon(proc, why):
+    """A server that did not come up: kill it, reap it, say why."""
+    proc.kill()
+    proc.wait()
+    raise RuntimeError(why)
+
+
 class Instance:
     """One running server: ports, the namespace the client must run in,
     the pid whose process tree is the server."""
@@ -105,6 +112,14 @@ class Instance:
 
     def pids(self):
         return descendants(self.proc.pid)
+
+    def wait_procs(self, n, deadline_s=5.0):
+        """Workers are forked after the listeners are reported: wait for
+        all n processes, so "RSS before" and the first connections see
+        them."""
+        end = time.monotonic() + deadline_s
+        while len(self.pids()) < n and time.monotonic() < end:
+            time.sleep(0.02)
 
     def stop(self):
         """Graceful stop (SIGTERM), bounded wait, then SIGKILL."""
@@ -135,14 +150,24 @@ class Server:
     def start(self, cfg):
         raise NotImplementedError
 
+    def listening(self, proc, port):
+        """An Instance once proc accepts on port; abandoned if it never
+        does."""
+        if not wait_port(port):
+            abandon(proc, "%s did not listen on %d" % (self.name, port))
+        return Instance(proc, port, port if self.udp else None)
+
+    def cleanup(self):
+        """Undo what start() left on the machine beyond the process."""
+
 
 class Echod(Server):
     name = "echod"
+    note = "echod -f, workers = online CPUs, accept_lock mutex"
 
     def __init__(self, binary, tmp):
         self.binary = binary
         self.tmp = tmp
-        self.note = "echod -f, workers = online CPUs, accept_lock mutex"
 
     def start(self, cfg):
         workers = cfg.get("workers", NCPU)
@@ -175,29 +200,22 @@ class Echod(Server):
         lines = read_lines_until(proc, lambda ls: sum(
             1 for x in ls if pat.search(x)) >= 2)
         if lines is None:
-            proc.kill()
-            proc.wait()
-            raise RuntimeError("echod did not report its listeners")
+            abandon(proc, "echod did not report its listeners")
         ports = dict(m.groups() for m in map(pat.search, lines) if m)
         out = list(lines)
         # read_lines_until() used os.read: nothing sits in the buffer.
         Drain(io.TextIOWrapper(proc.stdout, errors="replace"), out)
         inst = Instance(proc, int(ports["tcp"]), int(ports["udp"]), log=out)
-        # Workers are forked after the listeners are logged: wait for all of
-        # them, so "RSS before" and the first connections see them.
-        end = time.monotonic() + 5
-        while len(inst.pids()) < 1 + workers + 1 and \
-                time.monotonic() < end:
-            time.sleep(0.02)
+        inst.wait_procs(1 + workers + 1)
         return inst
 
 
 class Ref(Server):
     name = "ref"
+    note = "bench/ref: SO_REUSEPORT epoll, no lock, no config"
 
     def __init__(self, binary):
         self.binary = binary
-        self.note = "bench/ref: SO_REUSEPORT epoll, no lock, no config"
 
     def start(self, cfg):
         workers = cfg.get("workers", NCPU)
@@ -205,14 +223,10 @@ class Ref(Server):
                                  "127.0.0.1"], stdout=subprocess.PIPE)
         lines = read_lines_until(proc, lambda ls: len(ls) >= 2)
         if lines is None:
-            proc.kill()
-            proc.wait()
-            raise RuntimeError("ref did not print its ports")
+            abandon(proc, "ref did not print its ports")
         ports = dict(x.split() for x in lines[:2])
         inst = Instance(proc, int(ports["tcp"]), int(ports["udp"]))
-        end = time.monotonic() + 5
-        while len(inst.pids()) < 1 + workers and time.monotonic() < end:
-            time.sleep(0.02)
+        inst.wait_procs(1 + workers)
         return inst
 
 
@@ -241,25 +255,32 @@ def fetch_deb(pkg, quick):
         shutil.rmtree(dl, ignore_errors=True)
 
 
-class Xinetd(Server):
+class FetchedServer(Server):
+    """A server run from its Debian package, extracted by fetch_deb()."""
+    pkg = "?"
+    path = "?"		# the binary, inside the package
+
+    def __init__(self, tmp, quick):
+        self.tmp = tmp
+        root = fetch_deb(self.pkg, quick)
+        self.binary = root and os.path.join(root, self.path)
+
+    def available(self):
+        return bool(self.binary) and os.access(self.binary, os.X_OK)
+
+
+class Xinetd(FetchedServer):
     name = "xinetd"
+    pkg = "xinetd"
+    path = "usr/sbin/xinetd"
     forks = True
     # Its UDP echo answers one datagram, then drain()s the socket, dropping
     # whatever queued meanwhile: with 16 in flight nearly all are lost and
     # the figure is echoprobe's -W timeout, not xinetd. TCP only.
     udp = False
-
-    def __init__(self, tmp, quick):
-        self.tmp = tmp
-        root = fetch_deb("xinetd", quick)
-        self.binary = root and os.path.join(root, "usr/sbin/xinetd")
-        self.note = ("built-in echo-stream, cps = %s, instances = "
-                     "per_source = UNLIMITED; no UDP (after each datagram "
-                     "its echo-dgram drains the socket, dropping what "
-                     "queued meanwhile)" % XINETD_CPS)
-
-    def available(self):
-        return bool(self.binary) and os.access(self.binary, os.X_OK)
+    note = ("built-in echo-stream, cps = %s, instances = per_source = "
+            "UNLIMITED; no UDP (after each datagram its echo-dgram drains "
+            "the socket, dropping what queued meanwhile)" % XINETD_CPS)
 
     def start(self, cfg):
         port = free_port()
@@ -282,31 +303,27 @@ class Xinetd(Server):
                                 stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        if not wait_port(port):
-            proc.kill()
-            proc.wait()
-            raise RuntimeError("xinetd did not listen on %d" % port)
-        return Instance(proc, port, port)
+        return self.listening(proc, port)
 
 
-class OpenbsdInetd(Server):
+class OpenbsdInetd(FetchedServer):
     name = "openbsd-inetd"
+    pkg = "openbsd-inetd"
+    path = "usr/sbin/inetd"
     forks = True
     udp = False
+    note = ("built-in echo, -R %d and nowait.%d; in a private network "
+            "namespace on 127.0.0.1:7; no UDP (its echo refuses 127/8 "
+            "sources)" % (INETD_RATE, INETD_RATE))
 
     def __init__(self, tmp, quick):
-        self.tmp = tmp
-        root = fetch_deb("openbsd-inetd", quick)
-        self.binary = root and os.path.join(root, "usr/sbin/inetd")
+        super().__init__(tmp, quick)
         self.netns = "echodbench%d" % os.getpid()
         self.made_netns = False
-        self.note = ("built-in echo, -R %d and nowait.%d; in a private "
-                     "network namespace on 127.0.0.1:7; no UDP (its echo "
-                     "refuses 127/8 sources)" % (INETD_RATE, INETD_RATE))
 
     def available(self):
-        return (bool(self.binary) and os.access(self.binary, os.X_OK) and
-                os.geteuid() == 0 and shutil.which("ip") is not None)
+        return (super().available() and os.geteuid() == 0 and
+                shutil.which("ip") is not None)
 
     def start(self, cfg):
         # OpenBSD inetd finds internal services by name, so its echo serves
@@ -341,11 +358,11 @@ class Socat(Server):
     name = "socat"
     forks = True
     udp = False
+    note = ("TCP-LISTEN,fork PIPE: the one-line hack; no UDP (its UDP fork "
+            "mode serves one datagram per process)")
 
     def __init__(self):
         self.binary = shutil.which("socat")
-        self.note = ("TCP-LISTEN,fork PIPE: the one-line hack; no UDP "
-                     "(its UDP fork mode serves one datagram per process)")
 
     def available(self):
         return self.binary is not None
@@ -356,8 +373,4 @@ class Socat(Server):
                                  "reuseaddr,fork,backlog=4096" % port,
                                  "PIPE"], stdin=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        if not wait_port(port):
-            proc.kill()
-            proc.wait()
-            raise RuntimeError("socat did not listen on %d" % port)
-        return Instance(proc, port, None)
+        return self.listening(proc, port)
