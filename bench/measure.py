@@ -2,6 +2,7 @@
 # concurrency hold, the accept-lock sweep; servers interleaved over
 # repetitions, each figure summarized as median, min and max.
 
+import contextlib
 import re
 import statistics
 import threading
@@ -55,6 +56,23 @@ def median_of(samples, key):
     return statistics.median(v) if v else None
 
 
+def summarize_values(r):
+    """r's samples that have a figure, summarized into r; those samples."""
+    ok = [x for x in r["samples"] if x.get("value")]
+    r.update(summarize([x["value"] for x in ok]))
+    return ok
+
+
+def attempt(samples, what, rep, measure):
+    """One repetition: measure()'s sample, or the error that stopped it
+    (logged), so that one failed run does not end the bench."""
+    try:
+        samples.append(measure())
+    except Exception as e:
+        log("%s rep %d: %s" % (what, rep, e))
+        samples.append({"error": str(e)})
+
+
 class Bench:
     def __init__(self, opts, echod, ref, probe, servers):
         self.o = opts
@@ -71,19 +89,26 @@ class Bench:
         if not self.o.quick:
             self.idle_before.append(wait_quiet(0.15, 20))
 
-    def measure(self, server, cfg, args, udp=False):
-        """Start server, check it echoes, run one load, stop it."""
+    @contextlib.contextmanager
+    def started(self, server, cfg):
+        """server, started once the machine settled; stopped on leaving,
+        whatever happened, and listed in self.running meanwhile."""
         self.settle()
         inst = server.start(cfg)
         self.running.append(inst)
         try:
+            yield inst
+        finally:
+            inst.stop()
+            self.running.remove(inst)
+
+    def measure(self, server, cfg, args, udp=False):
+        """Start server, check it echoes, run one load, stop it."""
+        with self.started(server, cfg) as inst:
             self.probe.check(inst, udp)
             j = self.probe.load(inst, args, udp,
                                 timeout=self.o.duration * 4 + 60)
-        finally:
-            logs = inst.stop()
-            self.running.remove(inst)
-        return j, logs
+        return j, inst.log
 
     def sample(self, j, w):
         f = figures(j)
@@ -99,6 +124,14 @@ class Bench:
             s["loss_pct"] = 100.0 * (f["lost"] or 0) / sent if sent else None
         return s
 
+    def run_workload_one(self, w, s, r, args):
+        """One measurement of workload w on server s: its sample; r, the
+        server's results, keeps the load command."""
+        j, _ = self.measure(s, {}, args, w.get("udp", False))
+        sample = self.sample(j, w)
+        r["cmd"] = j["_cmd"]
+        return sample
+
     def run_workloads(self):
         out = []
         dur = ["--duration", "%g" % self.o.duration]
@@ -111,17 +144,12 @@ class Bench:
                                       " ".join(s.name for s in srv)))
             for rep in range(self.o.reps):
                 for s in srv:	# interleaved: A B C A B C ...
-                    try:
-                        j, _ = self.measure(s, {}, w["args"] + dur,
-                                            w.get("udp", False))
-                        res[s.name]["samples"].append(self.sample(j, w))
-                        res[s.name]["cmd"] = j["_cmd"]
-                    except Exception as e:
-                        log("%s %s rep %d: %s" % (w["name"], s.name, rep, e))
-                        res[s.name]["samples"].append({"error": str(e)})
+                    r = res[s.name]
+                    attempt(r["samples"], "%s %s" % (w["name"], s.name), rep,
+                            lambda: self.run_workload_one(
+                                w, s, r, w["args"] + dur))
             for name, r in res.items():
-                ok = [x for x in r["samples"] if x.get("value")]
-                r.update(summarize([x["value"] for x in ok]))
+                ok = summarize_values(r)
                 for k in ("p50_us", "p99_us", "loss_pct", "server_cpu",
                           "client_cpu", "other_cpu"):
                     r[k] = median_of(ok, k)
@@ -134,34 +162,32 @@ class Bench:
 
     def run_hold_one(self, server, cfg):
         o = self.o
-        self.settle()
-        inst = server.start(cfg)
-        self.running.append(inst)
         samples, stop = [], threading.Event()
-        try:
-            self.probe.check(inst)
-            time.sleep(0.3)
-            pids = inst.pids()
-            rss0, fd0 = rss_kib(pids), nfds(pids)
+        with self.started(server, cfg) as inst:
+            try:
+                self.probe.check(inst)
+                time.sleep(0.3)
+                pids = inst.pids()
+                rss0, fd0 = rss_kib(pids), nfds(pids)
 
-            def sampler():
-                while not stop.wait(0.5):
-                    p = inst.pids()
-                    samples.append((nfds(p) - fd0, rss_kib(p)))
-            t = threading.Thread(target=sampler, daemon=True)
-            t.start()
-            # -W 10: the closing echo of 12,500 connections per job at
-            # once can outlast echoprobe's default 2 s on a shared machine.
-            j = self.probe.load(inst, [
-                "-W", "10", "--connections", str(o.hold_conns), "--hold",
-                "%g" % o.hold, "--jobs", str(o.hold_jobs), "--source",
-                ",".join(o.hold_sources)], timeout=o.hold * 3 + 120)
-            stop.set()
-            t.join()
-        finally:
-            stop.set()
-            inst.stop()
-            self.running.remove(inst)
+                def sampler():
+                    while not stop.wait(0.5):
+                        p = inst.pids()
+                        samples.append((nfds(p) - fd0, rss_kib(p)))
+                t = threading.Thread(target=sampler, daemon=True)
+                t.start()
+                # -W 10: the closing echo of 12,500 connections per job at
+                # once can outlast echoprobe's default 2 s on a shared
+                # machine.
+                j = self.probe.load(inst, [
+                    "-W", "10", "--connections", str(o.hold_conns),
+                    "--hold", "%g" % o.hold, "--jobs", str(o.hold_jobs),
+                    "--source", ",".join(o.hold_sources)],
+                    timeout=o.hold * 3 + 120)
+                stop.set()
+                t.join()
+            finally:
+                stop.set()
         f = figures(j)
         held_max = max((s[0] for s in samples), default=0)
         # RSS "while holding": samples taken while (nearly) every connection
@@ -173,7 +199,9 @@ class Bench:
         return {"rss_before_kib": rss0, "rss_held_kib": rss_held,
                 "bytes_per_conn": per_conn, "held_max": held_max,
                 "exit": j["_exit"], "errors": f["errors"],
-                "error_kinds": f["error_kinds"], "client_held": f["held"], "echoed_both": f["echoed_both"], "server_cpu": j["_server_cpu"],
+                "error_kinds": f["error_kinds"], "client_held": f["held"],
+                "echoed_both": f["echoed_both"],
+                "server_cpu": j["_server_cpu"],
                 "client_cpu": j["_client_cpu"], "cmd": j["_cmd"]}
 
     def run_hold(self):
@@ -189,12 +217,8 @@ class Bench:
             o.hold_conns, o.hold, o.reps))
         for rep in range(o.reps):
             for s in srv:
-                try:
-                    res[s.name]["samples"].append(
-                        self.run_hold_one(s, cfgs[s.name]))
-                except Exception as e:
-                    log("concurrency %s rep %d: %s" % (s.name, rep, e))
-                    res[s.name]["samples"].append({"error": str(e)})
+                attempt(res[s.name]["samples"], "concurrency %s" % s.name,
+                        rep, lambda: self.run_hold_one(s, cfgs[s.name]))
         for r in res.values():
             # A sample counts only if every connection echoed at both ends.
             ok = [x for x in r["samples"] if x.get("bytes_per_conn")
@@ -213,6 +237,19 @@ class Bench:
         return {"connections": o.hold_conns, "hold_s": o.hold,
                 "config": cfgs, "results": res}
 
+    def run_lock_one(self, workers, lock, args):
+        """One tcp-crr run of echod with workers and lock: its rate and how
+        evenly the workers accepted, from their exit lines."""
+        pat = re.compile(r"tcp worker (\d+) exiting .*accepted (\d+) conn")
+        j, logs = self.measure(self.echod, {
+            "workers": workers, "lock": lock, "level": "info"}, args)
+        counts = [int(m.group(2)) for m in map(pat.search, logs) if m]
+        bal = (max(counts) / min(counts) if len(counts) == workers and
+               min(counts) > 0 else None)
+        return {"value": figures(j)["rate"], "accepted": counts,
+                "balance": bal, "server_cpu": j["_server_cpu"],
+                "client_cpu": j["_client_cpu"], "exit": j["_exit"]}
+
     def run_locks(self):
         o = self.o
         dur = ["--duration", "%g" % o.duration]
@@ -221,28 +258,13 @@ class Bench:
                for c in combos}
         log("accept-lock: %d configurations x %d reps" % (len(combos),
                                                           o.reps))
-        pat = re.compile(r"tcp worker (\d+) exiting .*accepted (\d+) conn")
         for rep in range(o.reps):
             for w, lk in combos:
-                r = res["%d/%s" % (w, lk)]
-                try:
-                    j, logs = self.measure(self.echod, {
-                        "workers": w, "lock": lk, "level": "info"},
-                        CRR_ARGS + dur)
-                    counts = [int(m.group(2)) for m in map(pat.search, logs)
-                              if m]
-                    bal = (max(counts) / min(counts) if len(counts) == w and
-                           min(counts) > 0 else None)
-                    r["samples"].append({
-                        "value": figures(j)["rate"], "accepted": counts,
-                        "balance": bal, "server_cpu": j["_server_cpu"],
-                        "client_cpu": j["_client_cpu"], "exit": j["_exit"]})
-                except Exception as e:
-                    log("accept-lock %d/%s rep %d: %s" % (w, lk, rep, e))
-                    r["samples"].append({"error": str(e)})
+                attempt(res["%d/%s" % (w, lk)]["samples"],
+                        "accept-lock %d/%s" % (w, lk), rep,
+                        lambda: self.run_lock_one(w, lk, CRR_ARGS + dur))
         for r in res.values():
-            ok = [x for x in r["samples"] if x.get("value")]
-            r.update(summarize([x["value"] for x in ok]))
+            ok = summarize_values(r)
             bal = [x["balance"] for x in ok if x.get("balance") is not None]
             r["balance"] = summarize(bal)
         return {"workers": LOCK_WORKERS, "locks": LOCKS, "results": res}
