@@ -1,0 +1,250 @@
+# bench/report.py: the report: the README's targets judged from a run's
+# medians, results.md's tables, and the figures a run failed to produce.
+
+import re
+
+
+def judged(v, meets):
+    """A target's status: n/a without a figure, else met or missed as
+    meets(v) says."""
+    return "n/a" if v is None else "met" if meets(v) else "missed"
+
+
+def evaluate_targets(r):
+    """The README's targets, from this run's medians: met, missed or n/a."""
+    wl = {w["name"]: w["results"] for w in r["workloads"]}
+    rows = []
+
+    def med(w, s):
+        return wl.get(w, {}).get(s, {}).get("median")
+
+    def ratio(name, w, other, bound):
+        e, o = med(w, "echod"), med(w, other)
+        v = e / o if e and o else None
+        rows.append({"target": name, "value": v, "bound": bound,
+                     "shown": "%.2f x" % v if v is not None else "no data",
+                     "status": judged(v, lambda v: v >= bound)})
+
+    ratio("tcp-crr >= 0.9 x ref", "tcp-crr", "ref", 0.9)
+    ratio("tcp-crr >= 3 x xinetd", "tcp-crr", "xinetd", 3.0)
+    ratio("tcp-crr >= 3 x openbsd-inetd", "tcp-crr", "openbsd-inetd", 3.0)
+    ratio("tcp-rr, 50 connections >= 0.95 x ref", "tcp-rr-50", "ref", 0.95)
+    ratio("tcp-stream >= 0.9 x ref", "tcp-stream", "ref", 0.9)
+    ratio("udp-rr >= 1.0 x ref", "udp-rr", "ref", 1.0)
+    c = r.get("concurrency")
+    if c:
+        e = c["results"].get("echod", {})
+        v = e.get("median")
+        # Met only if most runs had every connection echo at both ends.
+        runs = len(e.get("samples", []))
+        held = e.get("complete_runs", 0) * 2 > runs
+        rows.append({"target": "%s connections held, <= 1 KiB user-space "
+                     "memory per idle connection" %
+                     "{:,}".format(c["connections"]), "value": v,
+                     "bound": 1024,
+                     "shown": ("%d B/connection; all held and echoed in "
+                               "%d of %d runs" % (
+                                   v, e.get("complete_runs", 0), runs)
+                               if v is not None else "no data"),
+                     "status": judged(v, lambda v: held and v <= 1024)})
+    a = r.get("accept_lock")
+    if a:
+        b = a["results"].get("4/mutex", {}).get("balance", {}).get("median")
+        rows.append({"target": "accept balance, mutex (default), 4 workers: "
+                     "max/min <= 1.5", "value": b, "bound": 1.5,
+                     "shown": "%.2f" % b if b is not None else "no data",
+                     "status": judged(b, lambda b: b <= 1.5)})
+    return rows
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "-"
+    if unit == "MB/s" or abs(v) < 100:
+        return "%.1f" % v
+    return "{:,}".format(int(round(v)))
+
+
+def fmt_ratio(v):
+    return "%.2f x" % v if v is not None else "-"
+
+
+def short_cmd(cmd):
+    """A load command without the build tree's path to echoprobe."""
+    return re.sub(r"^\S*/", "", cmd)
+
+
+def md_head(r, o):
+    m = r["meta"]
+    o.append("# echod bench, %s%s\n" % (m["date"],
+                                        " (quick)" if m["quick"] else ""))
+    o.append("Machine: %d CPUs (%s), %.0f GiB, Linux %s. echod %s. "
+             "Command: `%s`.  \n%d repetitions of %g s per server and "
+             "workload, servers interleaved (A B C A B C ...); each figure "
+             "is the median, with min and max. All traffic on loopback. "
+             "CPU columns: cores busy (of %d) in the server's processes, in "
+             "echoprobe, and in anything else on the machine (medians).\n" % (
+                 m["nproc"], m["cpu"], m["mem_gib"], m["kernel"],
+                 m["revision"], m["command"], m["reps"], m["duration_s"],
+                 m["nproc"]))
+    if not m["quick"]:
+        o.append("Before each measurement the bench waited (up to 20 s) for "
+                 "the rest of the machine to use under 0.15 cores; the "
+                 "busiest it found was %.2f cores.\n" % m.get(
+                     "other_cpu_before_max", 0))
+
+
+def md_targets(r, o):
+    if not r.get("targets"):
+        return
+    o.append("## Targets\n")
+    o.append("| target | measured | |")
+    o.append("|---|---|---|")
+    for t in r["targets"]:
+        o.append("| %s | %s | **%s** |" % (t["target"], t["shown"],
+                                           t["status"]))
+    o.append("")
+
+
+def md_summary(r, o):
+    names = r["server_order"]
+    if not r["workloads"]:
+        return
+    o.append("## Summary: medians (ratio to bench/ref)\n")
+    o.append("| workload | unit | " + " | ".join(names) + " |")
+    o.append("|---|---|" + "---:|" * len(names))
+    for w in r["workloads"]:
+        cells = []
+        for n in names:
+            x = w["results"].get(n)
+            if x is None:
+                cells.append("n/a")
+            elif x["median"] is None:
+                cells.append("**no figure**")
+            else:
+                cells.append("%s (%s)" % (fmt(x["median"], w["unit"]),
+                                          fmt_ratio(x["ratio_ref"])))
+        o.append("| %s | %s | %s |" % (w["name"], w["unit"],
+                                        " | ".join(cells)))
+    o.append("")
+
+
+def md_workload(r, w, o):
+    o.append("## %s: %s\n" % (w["name"], w["title"]))
+    udp = w.get("udp")
+    o.append("| server | %s median | min | max | x ref | %s "
+             "server CPU | client CPU | other CPU |" % (
+                 w["unit"], "loss % |" if udp else "p50 us | p99 us |"))
+    o.append("|---|---:|---:|---:|---:|---:|%s---:|---:|---:|" % (
+        "" if udp else "---:|"))
+    for n in r["server_order"]:
+        x = w["results"].get(n)
+        if x is None:
+            continue
+        lat = ("%s |" % fmt(x.get("loss_pct")) if udp else "%s | %s |" % (
+            fmt(x.get("p50_us")), fmt(x.get("p99_us"))))
+        o.append("| %s | %s | %s | %s | %s | %s %s | %s | %s |" % (
+            n, fmt(x["median"], w["unit"]), fmt(x["min"], w["unit"]),
+            fmt(x["max"], w["unit"]), fmt_ratio(x["ratio_ref"]), lat,
+            fmt(x.get("server_cpu")), fmt(x.get("client_cpu")),
+            fmt(x.get("other_cpu"))))
+    cmd = next((x["cmd"] for x in w["results"].values() if x.get("cmd")),
+               None)
+    if cmd:
+        o.append("\nLoad: `%s`" % short_cmd(cmd))
+    o.append("\n![%s](%s.png)\n" % (w["name"], w["name"]))
+
+
+def md_concurrency(c, o):
+    o.append("## concurrency: %s TCP connections held %g s\n" % (
+        "{:,}".format(c["connections"]), c["hold_s"]))
+    o.append("Each connection echoes at the start and at the end. RSS "
+             "is the sum of VmRSS over the server's processes; bytes "
+             "per idle connection = (RSS while holding - RSS before) / "
+             "connections, over the runs in which every connection "
+             "echoed at both ends. echod: %d workers, max_connections "
+             "%d; ref: "
+             "%d workers. The inetds and socat fork a process per "
+             "connection and are not run here.\n" % (
+                 c["config"]["echod"]["workers"],
+                 c["config"]["echod"]["max_connections"],
+                 c["config"]["ref"]["workers"]))
+    o.append("| server | runs complete | open on server (max) | echoed "
+             "at both ends (min) | RSS before KiB | RSS held KiB | bytes/idle "
+             "connection median | min | max |")
+    o.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, x in c["results"].items():
+        o.append("| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s |" % (
+            n, x["complete_runs"], len(x["samples"]),
+            "{:,}".format(x["held_max"]),
+            "{:,}".format(x["echoed_both"]), fmt(x["rss_before_kib"]),
+            fmt(x["rss_held_kib"]), fmt(x["median"]), fmt(x["min"]),
+            fmt(x["max"])))
+    if c["results"].get("echod", {}).get("cmd"):
+        o.append("\nLoad: `%s`" % short_cmd(c["results"]["echod"]["cmd"]))
+    o.append("\n![concurrency](concurrency.png)\n")
+
+
+def md_accept_lock(a, o):
+    o.append("## accept-lock: echod tcp-crr by workers and accept_lock\n")
+    o.append("connections/s (median, min-max) and balance = max/min of "
+             "the connections each worker accepted (echod's `tcp worker "
+             "N exiting ...: accepted M connections` at graceful stop).\n")
+    o.append("| workers | " + " | ".join(
+        "%s conn/s | %s balance" % (lk, lk) for lk in a["locks"]) + " |")
+    o.append("|---:|" + "---:|---:|" * len(a["locks"]))
+    for wk in a["workers"]:
+        cells = []
+        for lk in a["locks"]:
+            x = a["results"]["%d/%s" % (wk, lk)]
+            cells.append("%s (%s-%s)" % (fmt(x["median"]), fmt(x["min"]),
+                                         fmt(x["max"])))
+            b = x["balance"]
+            cells.append("%s" % ("%.2f" % b["median"]
+                                 if b["median"] is not None else "-"))
+        o.append("| %d | %s |" % (wk, " | ".join(cells)))
+    o.append("\n![accept-lock](accept-lock.png)\n")
+
+
+def md_servers(r, o):
+    o.append("## Servers\n")
+    for n in r["server_order"]:
+        o.append("- **%s**: %s" % (n, r["servers"][n]))
+    for n, why in r.get("skipped", {}).items():
+        o.append("- **%s**: skipped (%s)" % (n, why))
+
+
+def render_md(r):
+    """results.md: the run described, then one section per measurement."""
+    o = []
+    md_head(r, o)
+    md_targets(r, o)
+    md_summary(r, o)
+    for w in r["workloads"]:
+        md_workload(r, w, o)
+    if r.get("concurrency"):
+        md_concurrency(r["concurrency"], o)
+    if r.get("accept_lock"):
+        md_accept_lock(r["accept_lock"], o)
+    md_servers(r, o)
+    return "\n".join(o) + "\n"
+
+
+def missing_figures(r):
+    """Every server that ran must have a nonzero figure in every workload."""
+    miss = []
+    for w in r["workloads"]:
+        for n, x in w["results"].items():
+            if not x.get("median"):
+                miss.append("%s/%s" % (w["name"], n))
+    c = r.get("concurrency")
+    if c:
+        for n, x in c["results"].items():
+            if x.get("median") is None or x.get("held_max", 0) == 0:
+                miss.append("concurrency/%s" % n)
+    a = r.get("accept_lock")
+    if a:
+        for k, x in a["results"].items():
+            if not x.get("median"):
+                miss.append("accept-lock/%s" % k)
+    return miss
