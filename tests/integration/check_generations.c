@@ -21,7 +21,6 @@
 static void	 start_faulty(struct harness *, const char *);
 static long	 log_offset(struct harness *, const char *);
 static void	 assert_same_workers(struct harness *, const pid_t *, int);
-static int	 notify_open(struct harness *, char *, size_t);
 static bool	 notify_expect(int, const char *, int);
 
 static void
@@ -171,35 +170,14 @@ START_TEST(generations_failed_workers_keep_old_generation)
 }
 END_TEST
 
-/* A datagram socket standing in for systemd's notification socket. */
-static int
-notify_open(struct harness *h, char *path, size_t len)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	(void)snprintf(path, len, "%s/notify", h->dir);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	ck_assert_int_ne(fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0),
-	    -1);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	return fd;
-}
-
 /* The next notification is exactly `want`. */
 static bool
 notify_expect(int fd, const char *want, int ms)
 {
-	struct pollfd pfd = { fd, POLLIN, 0 };
 	char buf[512];
-	ssize_t n;
 
-	if (poll(&pfd, 1, ms) != 1 || (n = recv(fd, buf, sizeof(buf) - 1,
-	    0)) <= 0)
+	if (!harness_notify_next(fd, buf, sizeof(buf), ms))
 		return false;
-	buf[n] = '\0';
 	if (strcmp(buf, want) != 0)
 		(void)fprintf(stderr, "notify: got \"%s\", want \"%s\"\n", buf,
 		    want);
@@ -212,13 +190,11 @@ notify_expect(int fd, const char *want, int ms)
  */
 START_TEST(generations_tell_systemd_what_serves)
 {
-	char path[100];
 	struct harness h;
 	int fd;
 
 	harness_init(&h);
-	fd = notify_open(&h, path, sizeof(path));
-	ck_assert_int_eq(setenv("NOTIFY_SOCKET", path, 1), 0);
+	fd = harness_notify_open(&h);
 	harness_write_config(&h, H_TCP4, "workers = 2;");
 	harness_launch(&h);
 	harness_wait_ready(&h);
@@ -238,7 +214,6 @@ START_TEST(generations_tell_systemd_what_serves)
 	ck_assert(notify_expect(fd, "STOPPING=1", 5000));
 	harness_stop(&h);
 	(void)close(fd);
-	(void)unlink(path);
 }
 END_TEST
 

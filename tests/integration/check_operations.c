@@ -318,35 +318,21 @@ END_TEST
 /* systemd: WATCHDOG=1 while every worker is fresh, and a STATUS= line. */
 START_TEST(operations_systemd_watchdog_and_status)
 {
-	struct pollfd pfd;
-	struct sockaddr_un sun;
-	char path[100], buf[512];
+	char buf[512];
 	struct harness h;
 	uint64_t deadline;
 	int fd, pings = 0, status = 0;
-	ssize_t n;
 
 	harness_init(&h);
-	(void)snprintf(path, sizeof(path), "%s/notify", h.dir);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	ck_assert_int_ne(fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0),
-	    -1);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	ck_assert_int_eq(setenv("NOTIFY_SOCKET", path, 1), 0);
+	fd = harness_notify_open(&h);
 	ck_assert_int_eq(setenv("WATCHDOG_USEC", "600000", 1), 0);
 	harness_write_config(&h, H_TCP4, "workers = 2;");
 	harness_launch(&h);
 	harness_wait_ready(&h);
-	pfd.fd = fd;
-	pfd.events = POLLIN;
 	deadline = harness_now_ms() + 15000;
 	while ((pings < 3 || status == 0) && harness_now_ms() < deadline) {
-		if (poll(&pfd, 1, 200) != 1 ||
-		    (n = recv(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+		if (!harness_notify_next(fd, buf, sizeof(buf), 200))
 			continue;
-		buf[n] = '\0';
 		if (strcmp(buf, "WATCHDOG=1") == 0)
 			pings++;
 		else if (strstr(buf, "STATUS=generation 1: 2 tcp workers, ") ==
@@ -357,7 +343,6 @@ START_TEST(operations_systemd_watchdog_and_status)
 	ck_assert_int_ge(status, 1);
 	harness_stop(&h);
 	(void)close(fd);
-	(void)unlink(path);
 }
 END_TEST
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -288,6 +289,36 @@ harness_fault_disarm(struct harness *h, int call)
 	__atomic_store_n(&h->fault->rule[call].err, 0, __ATOMIC_RELEASE);
 }
 
+int
+harness_notify_open(struct harness *h)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	ck_assert_int_lt(snprintf(sun.sun_path, sizeof(sun.sun_path),
+	    "%s/notify", h->dir), (int)sizeof(sun.sun_path));
+	ck_assert_int_ne(fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0),
+	    -1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	/* The test runs in a process of its own: no other test sees it. */
+	ck_assert_int_eq(setenv("NOTIFY_SOCKET", sun.sun_path, 1), 0);
+	return fd;
+}
+
+bool
+harness_notify_next(int fd, char *buf, size_t len, int ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) != 1 || (n = recv(fd, buf, len - 1, 0)) <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
 /*
  * Pin RLIMIT_NOFILE at `n` for the process about to exec echod: as root,
  * also give up CAP_SYS_RESOURCE, without which even root cannot raise a
@@ -540,6 +571,8 @@ remove_files(struct harness *h)
 	(void)unlink(h->log);
 	(void)unlink(h->pidfile);
 	(void)snprintf(tmp, sizeof(tmp), "%s/echod.status", h->dir);
+	(void)unlink(tmp);
+	(void)snprintf(tmp, sizeof(tmp), "%s/notify", h->dir);
 	(void)unlink(tmp);
 	if (h->fault_file[0] != '\0')
 		(void)unlink(h->fault_file);

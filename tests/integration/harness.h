@@ -58,6 +58,13 @@ void		 harness_launch(struct harness *);
 void		 harness_fault_init(struct harness *);
 void		 harness_fault_arm(struct harness *, int, int, int, int);
 void		 harness_fault_disarm(struct harness *, int);
+/*
+ * Before harness_launch: a datagram socket standing in for systemd's,
+ * named to echod by NOTIFY_SOCKET.  harness_notify_next reads the next
+ * notification into `buf`; false if none came within `ms`.
+ */
+int		 harness_notify_open(struct harness *);
+bool		 harness_notify_next(int, char *, size_t, int);
 void		 harness_wait_ready(struct harness *);
 void		 harness_start(struct harness *, unsigned, const char *);
 void		 harness_signal(struct harness *, int);
