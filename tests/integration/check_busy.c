@@ -29,6 +29,7 @@ static const struct loadgen_spec saturate = { 0, 0, 4, 50, true, 0, 0 };
 static void	 start_busy(struct harness *, struct loadgen *, const char *);
 static void	 stop_busy(struct harness *, struct loadgen *);
 static void	 record(uint64_t *, int, uint64_t);
+static void	 signal_busy_workers(int, uint64_t *);
 static int	 cmp_u64(const void *, const void *);
 static void	 assert_p99(uint64_t *, int, const char *);
 
@@ -87,13 +88,19 @@ assert_p99(uint64_t *ms, int n, const char *what)
 	    "(ms):%s", what, (unsigned long long)ms[rank], LIMIT_MS, all);
 }
 
-/* TERM straight to a saturated TCP and UDP worker: both act on it. */
-START_TEST(busy_workers_act_on_term)
+/*
+ * `signo` straight to a saturated TCP and UDP worker, TRIES times, each
+ * on a fresh echod: the time until both acted on it.  TERM: the TCP
+ * worker stops accepting (its "draining" line) and the UDP worker exits;
+ * QUIT: both are gone.
+ */
+static void
+signal_busy_workers(int signo, uint64_t *ms)
 {
-	uint64_t ms[TRIES], t0;
 	struct harness h;
 	struct loadgen lg;
 	pid_t tcp, udp;
+	uint64_t t0;
 	int i;
 
 	for (i = 0; i < TRIES; i++) {
@@ -102,38 +109,36 @@ START_TEST(busy_workers_act_on_term)
 		ck_assert_int_eq(harness_workers(&h, "udp", &udp, 1), 1);
 		harness_mark(&h);
 		t0 = harness_now_ms();
-		ck_assert_int_eq(kill(tcp, SIGTERM), 0);
-		ck_assert_int_eq(kill(udp, SIGTERM), 0);
-		ck_assert(harness_wait_log(&h, "tcp worker: draining", 5000));
-		ck_assert(harness_wait_log(&h, "udp worker exiting", 5000));
+		ck_assert_int_eq(kill(tcp, signo), 0);
+		ck_assert_int_eq(kill(udp, signo), 0);
+		if (signo == SIGTERM) {
+			ck_assert(harness_wait_log(&h, "tcp worker: draining",
+			    5000));
+			ck_assert(harness_wait_log(&h, "udp worker exiting",
+			    5000));
+		} else {
+			ck_assert(harness_wait_gone(tcp, 5000));
+			ck_assert(harness_wait_gone(udp, 5000));
+		}
 		record(ms, i, t0);
 		stop_busy(&h, &lg);
 	}
+}
+
+START_TEST(busy_workers_act_on_term)
+{
+	uint64_t ms[TRIES];
+
+	signal_busy_workers(SIGTERM, ms);
 	assert_p99(ms, TRIES, "TERM to busy workers");
 }
 END_TEST
 
-/* QUIT straight to saturated workers: both are gone. */
 START_TEST(busy_workers_act_on_quit)
 {
-	uint64_t ms[TRIES], t0;
-	struct harness h;
-	struct loadgen lg;
-	pid_t tcp, udp;
-	int i;
+	uint64_t ms[TRIES];
 
-	for (i = 0; i < TRIES; i++) {
-		start_busy(&h, &lg, "workers = 1;");
-		ck_assert_int_eq(harness_workers(&h, "tcp", &tcp, 1), 1);
-		ck_assert_int_eq(harness_workers(&h, "udp", &udp, 1), 1);
-		t0 = harness_now_ms();
-		ck_assert_int_eq(kill(tcp, SIGQUIT), 0);
-		ck_assert_int_eq(kill(udp, SIGQUIT), 0);
-		ck_assert(harness_wait_gone(tcp, 5000));
-		ck_assert(harness_wait_gone(udp, 5000));
-		record(ms, i, t0);
-		stop_busy(&h, &lg);
-	}
+	signal_busy_workers(SIGQUIT, ms);
 	assert_p99(ms, TRIES, "QUIT to busy workers");
 }
 END_TEST
