@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "config.h"
 #include "generation.h"
+#include "handoff.h"
 #include "io.h"
 #include "listen.h"
 #include "log.h"
@@ -419,7 +420,6 @@ master_start(struct master *m, struct config *cf)
 	const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGCHLD,
 	    SIGTTIN, SIGTTOU, SIG_WORKERS, 0 };
 	struct listener_set ls;
-	size_t i;
 	int k;
 
 	if (pidfile_open(&m->pf, cf->pidfile) == -1)
@@ -427,10 +427,8 @@ master_start(struct master *m, struct config *cf)
 	if ((m->sb = scoreboard_create(cf->status_file, SB_SLOTS,
 	    m->is_root && cf->ids_resolved ? cf->gid : (gid_t)-1)) == NULL)
 		return -1;
-	if (listen_open_all(cf, NULL, &ls) == -1)
+	if (handoff_listen(cf, m->opts->config_path, &ls) == -1)
 		return -1;
-	for (i = 0; i < ls.n; i++)
-		log_notice("listening on %s", ls.l[i].name);
 	master_raise_nofile(cf);
 	if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
 		log_warn("pipe");
