@@ -9,6 +9,7 @@
 
 #include "handoff.h"
 #include "log.h"
+#include "upgrade.h"
 
 static int	 systemd_fds(void);
 static int	 cmp_int(const void *, const void *);
@@ -49,6 +50,7 @@ handoff_keep(int *keep, size_t max)
 
 	for (i = 0; i < nfds && n < max; i++)
 		keep[n++] = STDERR_FILENO + 1 + i;
+	n += upgrade_keep(keep + n, max - n);
 	qsort(keep, n, sizeof(*keep), cmp_int);
 	return n;
 }
@@ -89,10 +91,23 @@ handoff_systemd(struct listener_set *set)
 	}
 	free(names);
 done:
-	(void)unsetenv("LISTEN_PID");
-	(void)unsetenv("LISTEN_FDS");
-	(void)unsetenv("LISTEN_FDNAMES");
+	handoff_env_blank("LISTEN_PID");
+	handoff_env_blank("LISTEN_FDS");
+	handoff_env_blank("LISTEN_FDNAMES");
 	return 0;
+}
+
+/*
+ * Empty a variable in place: proc_title_init() moved the environment to
+ * strings of its own, and unsetenv(3) would drop the last pointer to one.
+ */
+void
+handoff_env_blank(const char *name)
+{
+	char *v;
+
+	if ((v = getenv(name)) != NULL)
+		v[0] = '\0';
 }
 
 /*

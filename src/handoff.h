@@ -21,6 +21,7 @@ size_t	 handoff_keep(int *, size_t);
  * 0 with an empty set when there are none; -1 (logged) on a bad one.
  */
 int	 handoff_systemd(struct listener_set *);
+void	 handoff_env_blank(const char *);
 int	 handoff_listen(const struct config *, const char *,
 	    struct listener_set *);
 /* Every passed socket must serve a `listen` entry; -1 (logged) if not. */
