@@ -1,12 +1,16 @@
 /* log.c: syslog and stderr output, levels, rate limiting. */
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -15,9 +19,12 @@ static struct {
 	const char	*ident;
 	bool		 to_stderr;
 	bool		 to_syslog;
+	bool		 journal;	/* stderr is the journal's stream */
+	int		 facility;
 	int		 level;
-} log_dest = { "echod", true, false, LOG_INFO };
+} log_dest = { "echod", true, false, false, LOG_DAEMON, LOG_INFO };
 
+static bool	 stderr_is_journal(void);
 static void	 vlog(int, const char *, va_list);
 static void	 vlog_errno(int, int, const char *, va_list);
 
@@ -37,12 +44,39 @@ static const struct {
 	{ "local7", LOG_LOCAL7 },
 };
 
+/*
+ * systemd names the stream it connected to stderr in JOURNAL_STREAM
+ * ("dev:ino").  Only if stderr is still that very file do we write to the
+ * journal: a program that redirected stderr keeps the variable too.
+ */
+static bool
+stderr_is_journal(void)
+{
+	struct stat st;
+	uintmax_t dev, ino;
+	const char *s;
+	char end;
+
+	if ((s = getenv("JOURNAL_STREAM")) == NULL ||
+	    sscanf(s, "%ju:%ju%c", &dev, &ino, &end) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
+
+/*
+ * Under systemd, journald collects both stderr and syslog: each message
+ * written to both would appear twice.  There, stderr alone carries them,
+ * with the <N> prefix of sd-daemon(3) so that journald keeps their level.
+ */
 void
 log_init(const char *ident, int to)
 {
 	log_dest.ident = ident;
 	log_dest.to_stderr = (to & LOG_TO_STDERR) != 0;
-	log_dest.to_syslog = (to & LOG_TO_SYSLOG) != 0;
+	log_dest.journal = log_dest.to_stderr && stderr_is_journal();
+	log_dest.to_syslog = (to & LOG_TO_SYSLOG) != 0 && !log_dest.journal;
 	if (log_dest.to_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -56,13 +90,22 @@ log_configure(int facility, int level)
 		openlog(log_dest.ident, LOG_PID | LOG_NDELAY, facility);
 		(void)setlogmask(LOG_UPTO(level));
 	}
+	log_dest.facility = facility;
 	log_dest.level = level;
 }
 
+/* A daemon detaching from the journal's stream goes back to syslog. */
 void
 log_set_stderr(bool to_stderr)
 {
 	log_dest.to_stderr = to_stderr;
+	if (!to_stderr && log_dest.journal) {
+		log_dest.journal = false;
+		log_dest.to_syslog = true;
+		openlog(log_dest.ident, LOG_PID | LOG_NDELAY,
+		    log_dest.facility);
+		(void)setlogmask(LOG_UPTO(log_dest.level));
+	}
 }
 
 int
@@ -98,8 +141,11 @@ vlog(int pri, const char *fmt, va_list ap)
 		return;
 	}
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_dest.to_stderr) {
-		/* One write per line so lines from workers do not interleave. */
+	/* One write per line so lines from workers do not interleave. */
+	if (log_dest.to_stderr && log_dest.journal) {
+		(void)fprintf(stderr, "<%d>%s\n", log_dest.facility | pri, msg);
+		(void)fflush(stderr);
+	} else if (log_dest.to_stderr) {
 		(void)fprintf(stderr, "%s: %s\n", log_dest.ident, msg);
 		(void)fflush(stderr);
 	}

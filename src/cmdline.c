@@ -32,13 +32,14 @@ cmdline_usage(void)
 	return "usage: echod [-ftVh] [-c file]\n"
 	    "       echod [-c file] -s status [--json] | metrics | reload | "
 	    "stop | quit |\n"
-	    "                        workers N\n"
+	    "                        upgrade | workers N\n"
 	    "  -c, --config FILE   configuration file (default "
 	    ECHOD_CONFIG_FILE ")\n"
 	    "  -f, --foreground    stay in the foreground, log to stderr too\n"
 	    "  -t, --test          check the configuration and exit\n"
 	    "  -s, --signal WHAT   ask the running echod: status, metrics\n"
-	    "                      (Prometheus), reload, stop, quit, workers N\n"
+	    "                      (Prometheus), reload, stop, quit, upgrade\n"
+	    "                      (re-execute the binary in place), workers N\n"
 	    "      --json          with -s status: one JSON object\n"
 	    "  -V, --version       print the version and exit\n"
 	    "  -h, --help          print this help and exit\n";
@@ -124,6 +125,7 @@ parse_control(struct cmdline *cl, const char *what)
 		{ "status", CONTROL_STATUS }, { "metrics", CONTROL_METRICS },
 		{ "reload", CONTROL_RELOAD }, { "stop", CONTROL_STOP },
 		{ "quit", CONTROL_QUIT }, { "workers", CONTROL_WORKERS },
+		{ "upgrade", CONTROL_UPGRADE },
 	};
 	size_t i;
 
@@ -135,7 +137,7 @@ parse_control(struct cmdline *cl, const char *what)
 		}
 	cl->action = CMDLINE_ERROR;
 	(void)snprintf(cl->error, sizeof(cl->error), "-s %s: not one of "
-	    "status, metrics, reload, stop, quit, workers", what);
+	    "status, metrics, reload, stop, quit, upgrade, workers", what);
 	return -1;
 }
 

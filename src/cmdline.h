@@ -9,7 +9,7 @@ enum cmdline_action { CMDLINE_RUN, CMDLINE_TEST, CMDLINE_VERSION,
 
 /* What -s asks of the running echod. */
 enum cmdline_control { CONTROL_STATUS, CONTROL_METRICS, CONTROL_RELOAD,
-	CONTROL_STOP, CONTROL_QUIT, CONTROL_WORKERS };
+	CONTROL_STOP, CONTROL_QUIT, CONTROL_WORKERS, CONTROL_UPGRADE };
 
 struct cmdline {
 	enum cmdline_action	 action;

@@ -248,13 +248,16 @@ control_run(const struct cmdline *cl, const struct config *cf)
 		return 1;
 	switch (cl->control) {
 	case CONTROL_RELOAD:
+	case CONTROL_UPGRADE:
+		/* An upgrade counts as a reload, done or failed. */
 		memset(&before, 0, sizeof(before));
 		if ((sb = scoreboard_open(cf->status_file)) != NULL &&
 		    scoreboard_snapshot(sb, &before) == -1)
 			memset(&before, 0, sizeof(before));
 		scoreboard_destroy(sb);
-		if (kill(pid, SIGHUP) == -1) {
-			log_warn("kill -HUP %ld", (long)pid);
+		if (kill(pid, cl->control == CONTROL_RELOAD ? SIGHUP :
+		    SIGUSR2) == -1) {
+			log_warn("kill %ld", (long)pid);
 			return 1;
 		}
 		rc = wait_reload(cf, &before);

@@ -48,6 +48,7 @@ struct generation {
 	struct worker		*w;
 	int			 nw;
 	int			 ntcp;
+	bool			 adopted;	/* an old image's, on upgrade */
 	uint64_t		 deadline_ms;	/* starting: give up; retiring:
 						   SIGKILL; 0: none */
 	struct generation	*next;

@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 static int	 listen_open(struct listener *, int);
 static void	 note_backlog(const struct listener *, int);
+static int	 set_options(struct listener *, const char *);
 static int	 set_opt(int, int, int, const char *, const char *);
 static int	 set_opt_val(int, int, int, int, const char *, const char *);
 static const struct listener *find_kept(const struct listener_set *,
@@ -41,6 +43,43 @@ set_opt_val(int fd, int level, int opt, int val, const char *opt_name,
 	return 0;
 }
 
+/* What every listener needs, whoever bound it. */
+static int
+set_options(struct listener *li, const char *want)
+{
+	int family = li->want.ss.ss_family;
+
+	/*
+	 * Accepted sockets inherit these: echoes are never held back by
+	 * Nagle, and an urgent (MSG_OOB) byte stays in the stream, so it is
+	 * echoed in place instead of silently dropped.
+	 */
+	if (li->proto == PROTO_TCP &&
+	    (set_opt(li->fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", want) ||
+	    set_opt(li->fd, SOL_SOCKET, SO_OOBINLINE, "SO_OOBINLINE", want)))
+		return -1;
+	/* The UDP worker answers from the address the datagram was sent to. */
+	if (li->proto == PROTO_UDP && family == AF_INET &&
+	    set_opt(li->fd, IPPROTO_IP, IP_PKTINFO, "IP_PKTINFO", want))
+		return -1;
+	if (li->proto == PROTO_UDP && family == AF_INET6 &&
+	    set_opt(li->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO,
+	    "IPV6_RECVPKTINFO", want))
+		return -1;
+	/*
+	 * A wildcard UDP socket would also get datagrams for multicast
+	 * groups other programs joined; echod answers none, so take none
+	 * (best effort: older kernels lack the IPv6 option).
+	 */
+	if (li->proto == PROTO_UDP && family == AF_INET)
+		(void)set_opt_val(li->fd, IPPROTO_IP, IP_MULTICAST_ALL, 0,
+		    "IP_MULTICAST_ALL", want);
+	if (li->proto == PROTO_UDP && family == AF_INET6)
+		(void)set_opt_val(li->fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0,
+		    "IPV6_MULTICAST_ALL", want);
+	return 0;
+}
+
 static int
 listen_open(struct listener *li, int backlog)
 {
@@ -59,35 +98,11 @@ listen_open(struct listener *li, int backlog)
 	if (family == AF_INET6 &&
 	    set_opt(li->fd, IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", want))
 		goto fail;
-	/*
-	 * Accepted sockets inherit these: echoes are never held back by
-	 * Nagle, and an urgent (MSG_OOB) byte stays in the stream, so it is
-	 * echoed in place instead of silently dropped.
-	 */
 	if (li->proto == PROTO_TCP &&
-	    (set_opt(li->fd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", want) ||
-	    set_opt(li->fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", want) ||
-	    set_opt(li->fd, SOL_SOCKET, SO_OOBINLINE, "SO_OOBINLINE", want)))
+	    set_opt(li->fd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", want))
 		goto fail;
-	/* The UDP worker answers from the address the datagram was sent to. */
-	if (li->proto == PROTO_UDP && family == AF_INET &&
-	    set_opt(li->fd, IPPROTO_IP, IP_PKTINFO, "IP_PKTINFO", want))
+	if (set_options(li, want) == -1)
 		goto fail;
-	if (li->proto == PROTO_UDP && family == AF_INET6 &&
-	    set_opt(li->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO,
-	    "IPV6_RECVPKTINFO", want))
-		goto fail;
-	/*
-	 * A wildcard UDP socket would also get datagrams for multicast
-	 * groups other programs joined; echod answers none, so take none
-	 * (best effort: older kernels lack the IPv6 option).
-	 */
-	if (li->proto == PROTO_UDP && family == AF_INET)
-		(void)set_opt_val(li->fd, IPPROTO_IP, IP_MULTICAST_ALL, 0,
-		    "IP_MULTICAST_ALL", want);
-	if (li->proto == PROTO_UDP && family == AF_INET6)
-		(void)set_opt_val(li->fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0,
-		    "IPV6_MULTICAST_ALL", want);
 	if (bind(li->fd, (struct sockaddr *)&li->want.ss, li->want.len) ==
 	    -1) {
 		log_warn("bind %s %s", config_proto_name(li->proto), want);
@@ -113,6 +128,55 @@ fail:
 	(void)close(li->fd);
 	li->fd = -1;
 	return -1;
+}
+
+/*
+ * A socket echod did not open: bound by systemd (socket activation) or
+ * by the master before it re-executed.  `want` is the configured address
+ * it was opened for, or NULL for the one it is bound to.
+ */
+int
+listen_adopt(struct listener *li, int fd, const struct addr *want)
+{
+	char bound[ADDR_STRLEN];
+	socklen_t len = sizeof(int);
+	int type, listening = 0, fl;
+
+	li->fd = fd;
+	li->kept = false;
+	li->bound.len = sizeof(li->bound.ss);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&li->bound.ss,
+	    &li->bound.len) == -1) {
+		log_warn("inherited descriptor %d", fd);
+		return -1;
+	}
+	if ((li->bound.ss.ss_family != AF_INET &&
+	    li->bound.ss.ss_family != AF_INET6) ||
+	    (type != SOCK_STREAM && type != SOCK_DGRAM)) {
+		log_warnx("inherited descriptor %d: not an IPv4 or IPv6 "
+		    "stream or datagram socket", fd);
+		return -1;
+	}
+	li->proto = type == SOCK_STREAM ? PROTO_TCP : PROTO_UDP;
+	li->want = want != NULL ? *want : li->bound;
+	(void)snprintf(li->name, sizeof(li->name), "%s %s",
+	    config_proto_name(li->proto), addr_format(
+	    (struct sockaddr *)&li->bound.ss, bound, sizeof(bound)));
+	len = sizeof(listening);
+	if (li->proto == PROTO_TCP && (getsockopt(fd, SOL_SOCKET,
+	    SO_ACCEPTCONN, &listening, &len) == -1 || !listening)) {
+		log_warnx("inherited %s: not listening (systemd's "
+		    "Accept=no is what echod needs)", li->name);
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		log_warn("fcntl %s", li->name);
+		return -1;
+	}
+	return set_options(li, li->name);
 }
 
 /*

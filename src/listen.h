@@ -30,6 +30,7 @@ struct listener_set {
  */
 int	 listen_open_all(const struct config *, const struct listener_set *,
 	    struct listener_set *);
+int	 listen_adopt(struct listener *, int, const struct addr *);
 void	 listen_set_backlog(struct listener_set *, int);
 void	 listen_abandon(struct listener_set *);
 /*

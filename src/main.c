@@ -10,6 +10,7 @@
 #include "cmdline.h"
 #include "config.h"
 #include "control.h"
+#include "handoff.h"
 #include "log.h"
 #include "master.h"
 #include "proc.h"
@@ -81,12 +82,12 @@ note_identity(const struct config *cf)
 int
 main(int argc, char **argv)
 {
+	int keep[HANDOFF_MAX_FDS], status;
 	struct master_opts opts;
 	struct cmdline cl;
 	struct config *cf;
-	int status;
 
-	proc_close_inherited();
+	proc_close_inherited(keep, handoff_keep(keep, HANDOFF_MAX_FDS));
 	cmdline_parse(argc, argv, &cl);
 	switch (cl.action) {
 	case CMDLINE_ERROR:

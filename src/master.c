@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "config.h"
 #include "generation.h"
+#include "handoff.h"
 #include "io.h"
 #include "listen.h"
 #include "log.h"
@@ -29,6 +30,7 @@
 #include "proc.h"
 #include "scoreboard.h"
 #include "sig.h"
+#include "upgrade.h"
 #include "worker.h"
 
 
@@ -246,6 +248,11 @@ master_announce(struct master *m)
 	char status[128];
 
 	m->announced = true;
+	if (m->resumed) {
+		m->resumed = false;
+		upgrade_commit(m);
+		return;
+	}
 	scoreboard_set_serving_gen(m->sb, g->id, g->ntcp);
 	log_notice("echod %s started: %d tcp workers, %s udp worker, accept "
 	    "lock %s, generation %d", PACKAGE_VERSION, g->ntcp,
@@ -267,6 +274,8 @@ master_signals(struct master *m)
 		master_reap(m);
 	if (sig_take(SIGHUP) && m->state == MASTER_RUNNING)
 		m->want_reload = true;
+	if (sig_take(SIGUSR2) && m->state == MASTER_RUNNING)
+		m->want_upgrade = true;
 	if (sig_take(SIGTERM) | sig_take(SIGINT))
 		master_stop(m, STOP_GRACEFUL);
 	if (sig_take(SIGQUIT))
@@ -417,20 +426,23 @@ master_start(struct master *m, struct config *cf)
 {
 	/* SIGRTMIN is no constant: glibc keeps the first few for itself. */
 	const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGCHLD,
-	    SIGTTIN, SIGTTOU, SIG_WORKERS, 0 };
+	    SIGTTIN, SIGTTOU, SIGUSR2, SIG_WORKERS, 0 };
 	struct listener_set ls;
-	size_t i;
 	int k;
 
-	if (pidfile_open(&m->pf, cf->pidfile) == -1)
-		return -1;
-	if ((m->sb = scoreboard_create(cf->status_file, SB_SLOTS,
-	    m->is_root && cf->ids_resolved ? cf->gid : (gid_t)-1)) == NULL)
-		return -1;
-	if (listen_open_all(cf, NULL, &ls) == -1)
-		return -1;
-	for (i = 0; i < ls.n; i++)
-		log_notice("listening on %s", ls.l[i].name);
+	if ((m->resumed = upgrade_resuming())) {
+		if (upgrade_resume(m, cf, &ls) == -1)
+			return -1;
+	} else {
+		if (pidfile_open(&m->pf, cf->pidfile) == -1)
+			return -1;
+		if ((m->sb = scoreboard_create(cf->status_file, SB_SLOTS,
+		    m->is_root && cf->ids_resolved ? cf->gid : (gid_t)-1)) ==
+		    NULL)
+			return -1;
+		if (handoff_listen(cf, m->opts->config_path, &ls) == -1)
+			return -1;
+	}
 	master_raise_nofile(cf);
 	if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
 		log_warn("pipe");
@@ -444,7 +456,9 @@ master_start(struct master *m, struct config *cf)
 	m->next_gen++;
 	m->cur->state = GEN_SERVING;
 	m->gens = m->cur;
-	if (!m->opts->foreground && proc_daemonize(&m->ready_fd) == -1)
+	/* Re-executed, it is the daemon already, under the same pid. */
+	if (!m->opts->foreground && !m->resumed &&
+	    proc_daemonize(&m->ready_fd) == -1)
 		return -1;
 	m->pid = getpid();
 	if (pidfile_write(&m->pf, m->pid) == -1)
@@ -454,6 +468,8 @@ master_start(struct master *m, struct config *cf)
 	proc_title_set("echod: master");
 	/* Handlers before the first fork: no signal is lost in between. */
 	sig_init(signals, &m->waitmask);
+	if (m->resumed)
+		(void)upgrade_adopt_workers(m);
 	for (k = 0; k < m->cur->nw; k++)
 		master_spawn(m, m->cur, &m->cur->w[k]);
 	return 0;
@@ -511,6 +527,11 @@ master_run(struct config *cf, const struct master_opts *opts)
 		if (m.want_reload && m.starting == NULL) {
 			m.want_reload = false;
 			master_reload(&m);
+		}
+		/* After a reload, and once the first generation serves. */
+		if (m.want_upgrade && m.starting == NULL && m.announced) {
+			m.want_upgrade = false;
+			master_upgrade(&m);
 		}
 		if (m.want_workers > 0 && m.starting == NULL &&
 		    m.state == MASTER_RUNNING) {

@@ -35,6 +35,9 @@ struct master {
 	enum master_state	 state;
 	bool			 announced;	/* first generation served */
 	bool			 want_reload;	/* HUP during a reload */
+	bool			 want_upgrade;	/* USR2, -s upgrade */
+	bool			 resumed;	/* re-executed: adopting */
+	bool			 sb_adopted;	/* the old image's table */
 	int			 want_workers;	/* TTIN, TTOU, -s workers */
 	uint64_t		 stop_kill_ms;
 	struct pidfile		 pf;

@@ -234,23 +234,38 @@ proc_detach_stderr(void)
 /*
  * Descriptors the launching shell left open (a redirection, a leaked
  * socket) would live in the master and in every worker.  Nothing above
- * stderr is ours at start-up.
+ * stderr is ours at start-up but the `nkeep` in `keep`, sorted: sockets
+ * systemd passed, or what an upgrading master handed over.
  */
 void
-proc_close_inherited(void)
+proc_close_inherited(const int *keep, size_t nkeep)
 {
 	struct dirent *de;
+	unsigned int from = STDERR_FILENO + 1;
+	size_t i, j;
 	DIR *d;
 	int fd;
 
-	if (close_range(STDERR_FILENO + 1, ~0U, 0) == 0)
-		return;
+	for (i = 0; i < nkeep; i++) {
+		if ((unsigned int)keep[i] < from)
+			continue;
+		if ((unsigned int)keep[i] > from &&
+		    close_range(from, (unsigned int)keep[i] - 1, 0) == -1)
+			goto slow;
+		from = (unsigned int)keep[i] + 1;
+	}
+	if (close_range(from, ~0U, 0) == -1)
+		goto slow;
+	return;
+slow:
 	/* Kernels before 5.9 lack close_range: list what is open instead. */
 	if ((d = opendir("/proc/self/fd")) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		fd = atoi(de->d_name);
-		if (fd > STDERR_FILENO && fd != dirfd(d))
+		for (j = 0; j < nkeep && keep[j] != fd; j++)
+			;
+		if (fd > STDERR_FILENO && fd != dirfd(d) && j == nkeep)
 			(void)close(fd);
 	}
 	(void)closedir(d);

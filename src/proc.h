@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A worker that cannot initialise exits with this, so the master backs off. */
@@ -17,7 +18,7 @@ int		 proc_drop_capabilities(void);
 int		 proc_daemonize(int *);
 void		 proc_daemon_ready(int *);
 void		 proc_detach_stderr(void);
-void		 proc_close_inherited(void);
+void		 proc_close_inherited(const int *, size_t);
 void		 proc_describe_status(int, char *, size_t);
 int		 proc_watch_parent(pid_t);
 

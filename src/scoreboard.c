@@ -62,6 +62,7 @@ struct scoreboard {
 	struct sb_slot		*slot;
 	size_t			 len;
 	char			*path;		/* the master's file, to unlink */
+	int			 fd;		/* the master's, for an upgrade */
 };
 
 #define LOAD(p)		atomic_load_explicit((p), memory_order_relaxed)
@@ -114,7 +115,50 @@ map(int fd, size_t len, int prot, const char *what)
 	sb->h = p;
 	sb->slot = (struct sb_slot *)(sb->h + 1);
 	sb->len = len;
+	sb->fd = -1;
 	return sb;
+}
+
+/*
+ * The master's table again, after it re-executed itself (an upgrade):
+ * the workers it adopts go on writing to their slots.  NULL, with errno
+ * EPROTO, if this binary lays the table out differently.
+ */
+struct scoreboard *
+scoreboard_adopt(int fd, const char *path, int nslots)
+{
+	size_t len = sizeof(struct sb_header) +
+	    (size_t)nslots * sizeof(struct sb_slot);
+	struct scoreboard *sb;
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return NULL;
+	if ((size_t)st.st_size != len) {
+		errno = EPROTO;
+		return NULL;
+	}
+	if ((sb = map(fd, len, PROT_READ | PROT_WRITE, "scoreboard")) == NULL)
+		return NULL;
+	if (sb->h->magic != SB_MAGIC || sb->h->version != SB_VERSION ||
+	    sb->h->slot_size != sizeof(struct sb_slot) ||
+	    (int)sb->h->nslots != nslots) {
+		scoreboard_destroy(sb);
+		errno = EPROTO;
+		return NULL;
+	}
+	sb->fd = fd;
+	if (path != NULL && path[0] != '\0' &&
+	    (sb->path = strdup(path)) == NULL)
+		log_warn("strdup");
+	return sb;
+}
+
+/* The master's descriptor of the table, kept for an upgrade; -1 if none. */
+int
+scoreboard_fd(const struct scoreboard *sb)
+{
+	return sb != NULL ? sb->fd : -1;
 }
 
 /*
@@ -140,10 +184,12 @@ scoreboard_create(const char *path, int nslots, gid_t gid)
 		(void)close(fd);
 		return NULL;
 	}
-	sb = map(fd, len, PROT_READ | PROT_WRITE, "scoreboard");
-	(void)close(fd);
-	if (sb == NULL)
+	if ((sb = map(fd, len, PROT_READ | PROT_WRITE, "scoreboard")) ==
+	    NULL) {
+		(void)close(fd);
 		return NULL;
+	}
+	sb->fd = fd;
 	if (path != NULL && path[0] != '\0' &&
 	    (sb->path = strdup(path)) == NULL)
 		log_warn("strdup");
@@ -172,6 +218,8 @@ scoreboard_destroy(struct scoreboard *sb)
 	if (sb == NULL)
 		return;
 	(void)munmap(sb->h, sb->len);
+	if (sb->fd != -1)
+		(void)close(sb->fd);
 	free(sb->path);
 	free(sb);
 }
@@ -218,9 +266,12 @@ scoreboard_set_pid(struct scoreboard *sb, int i, pid_t pid)
 void
 scoreboard_release(struct scoreboard *sb, int i)
 {
-	struct sb_slot *s = &sb->slot[i];
+	struct sb_slot *s;
 	int k, high;
 
+	if (i < 0)
+		return;		/* an adopted worker not in this table */
+	s = &sb->slot[i];
 	atomic_fetch_add_explicit(&sb->h->seq, 1, memory_order_acq_rel);
 	for (k = 0; k < STAT_N; k++) {
 		STORE(&sb->h->retired[k], LOAD(&sb->h->retired[k]) +

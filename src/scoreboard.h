@@ -52,6 +52,8 @@ struct sb_snapshot {
 
 /* The master. */
 struct scoreboard	*scoreboard_create(const char *, int, gid_t);
+struct scoreboard	*scoreboard_adopt(int, const char *, int);
+int			 scoreboard_fd(const struct scoreboard *);
 void			 scoreboard_unlink(struct scoreboard *);
 int			 scoreboard_claim(struct scoreboard *, int, enum sb_kind,
 			    int);

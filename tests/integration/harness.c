@@ -47,6 +47,7 @@ static void	 kill_all(struct harness *);
 static void	 remove_files(struct harness *);
 static void	 dump_log(struct harness *);
 static int	 cap_nofile(long);
+static int	 pass_sockets(struct harness *);
 static int	 fault_env(struct harness *);
 static char	*read_file(const char *, size_t *);
 static void	 parse_ports(struct harness *, const char *);
@@ -210,6 +211,34 @@ harness_write_config(struct harness *h, unsigned listeners,
 	ck_assert_int_eq(rename(tmp, h->conf), 0);
 }
 
+/*
+ * In the child: h->passed as sd_listen_fds(3) expects them, at 3 and up,
+ * named by LISTEN_FDS and LISTEN_PID, as systemd's socket activation does.
+ */
+static int
+pass_sockets(struct harness *h)
+{
+	char buf[32];
+	int i, tmp[4];
+
+	if (h->npassed == 0)
+		return 0;
+	for (i = 0; i < h->npassed; i++)
+		if ((tmp[i] = fcntl(h->passed[i], F_DUPFD, 64)) == -1)
+			return -1;
+	for (i = 0; i < h->npassed; i++)
+		if (dup2(tmp[i], 3 + i) == -1)
+			return -1;
+	(void)snprintf(buf, sizeof(buf), "%ld", (long)getpid());
+	if (setenv("LISTEN_PID", buf, 1) == -1)
+		return -1;
+	(void)snprintf(buf, sizeof(buf), "%d", h->npassed);
+	if (setenv("LISTEN_FDS", buf, 1) == -1 ||
+	    setenv("LISTEN_FDNAMES", "echod.socket", 1) == -1)
+		return -1;
+	return 0;
+}
+
 void
 harness_launch(struct harness *h)
 {
@@ -227,7 +256,8 @@ harness_launch(struct harness *h)
 		    dup2(fd, STDOUT_FILENO) == -1 ||
 		    dup2(fd, STDERR_FILENO) == -1 ||
 		    (h->nofile > 0 && cap_nofile(h->nofile) == -1) ||
-		    (h->fault != NULL && fault_env(h) == -1))
+		    (h->fault != NULL && fault_env(h) == -1) ||
+		    pass_sockets(h) == -1)
 			_exit(126);
 		execl(ECHOD_BIN, "echod", "-f", "-c", h->conf, (char *)NULL);
 		_exit(127);

@@ -45,6 +45,8 @@ struct harness {
 	pid_t		 guard_pid;	/* cleans up if the test dies */
 	int		 guard_fd;
 	struct fault_ctl *fault;	/* non-NULL: echod runs with the shim */
+	int		 passed[4];	/* sockets passed as systemd does */
+	int		 npassed;
 	char		 fault_file[96];
 };
 
