@@ -30,7 +30,7 @@
 #define UDP_DGRAM_MAX	65536		/* one more than the largest payload */
 #define DROP_LOG_MS	60000
 #define RECV_PAUSE_MS	100	/* after recvmmsg fails on a readable socket */
-#define RECV_FAILS_MAX	3	/* EAGAIN or EINTR in a row before that */
+#define RECV_FAILS_MAX	64	/* EAGAIN or EINTR in a row before that */
 #define WARN_LOG_MS	10000
 #define BCAST_MAX	64
 /* /proc/net is hidden by the unit's ProcSubset=pid; /proc/self/net is not. */
@@ -474,10 +474,13 @@ receive(struct worker_udp *wu, int fd)
 }
 
 /*
- * The socket was readable yet recvmmsg failed.  Once is a race (EAGAIN)
- * or a signal (EINTR); over and over, or any other error, is a fault
- * that level-triggered epoll would turn into a busy loop: stop watching
- * the listeners for RECV_PAUSE_MS.  Datagrams wait in the kernel.
+ * The socket was readable yet recvmmsg failed.  Now and then that is a
+ * race (during a reload two generations' workers read one socket: the
+ * loser gets EAGAIN) or a signal (EINTR); RECV_FAILS_MAX times in a row
+ * without a datagram, which a spin reaches within a millisecond, or any
+ * other error, is a fault that level-triggered epoll would turn into a
+ * busy loop: stop watching the listeners for RECV_PAUSE_MS.  Datagrams
+ * wait in the kernel.
  */
 static void
 recv_failed(struct worker_udp *wu, int err)
