@@ -18,13 +18,13 @@ enum fault_call {
 	FAULT_EPOLL_CREATE1,
 	FAULT_ACCEPT4,
 	FAULT_MALLOC,		/* malloc, calloc and realloc */
-	FAULT_EPOLL_CTL,	/* EPOLL_CTL_ADD: DEL and MOD allocate nothing */
+	FAULT_EPOLL_CTL,	/* only ADD: DEL and MOD allocate nothing */
 	FAULT_RECV,
 	FAULT_SEND,
 	FAULT_RECVMMSG,
 	FAULT_SENDMMSG,		/* or partial sends, see `partial` */
 	FAULT_PWRITE,		/* the pid file is written with pwrite */
-	FAULT_MMAP,		/* MAP_SHARED only: shared memory, not malloc's */
+	FAULT_MMAP,		/* MAP_SHARED: shared memory, not malloc's */
 	FAULT_NCALLS
 };
 

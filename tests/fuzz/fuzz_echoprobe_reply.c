@@ -1,4 +1,4 @@
-/* fuzz_echoprobe_reply.c: fuzz target: what echoprobe makes of a server's replies. */
+/* fuzz_echoprobe_reply.c: fuzz target: echoprobe reading a server's replies. */
 
 #include <stdbool.h>
 #include <stdlib.h>

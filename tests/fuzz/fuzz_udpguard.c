@@ -1,4 +1,4 @@
-/* fuzz_udpguard.c: fuzz target: the UDP guard's view of sources and its filter. */
+/* fuzz_udpguard.c: fuzz target: the UDP guard's sources and its filter. */
 
 #include <sys/socket.h>
 #include <net/if.h>

@@ -1,4 +1,4 @@
-/* replay.c: run a fuzz target once over its corpus and regression inputs (make check). */
+/* replay.c: run a fuzz target over its seeds and regression inputs. */
 
 #include <sys/stat.h>
 

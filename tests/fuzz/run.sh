@@ -35,8 +35,11 @@ for name in "$@"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
 	    "$out/$name.log")
 	cov=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$out/$name.log" |
-	    sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\) corp: \([^ ]*\).*/cov \1, ft \2, corpus \3/p')
-	echo "fuzz $name: $result: $(($(date +%s) - start)) s, ${execs:-?} runs, ${cov:-?}"
+	    sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\) corp: \([^ ]*\).*/\1 \2 \3/p')
+	set -- $cov
+	secs=$(($(date +%s) - start))
+	echo "fuzz $name: $result: $secs s, ${execs:-?} runs," \
+	    "cov ${1:-?}, ft ${2:-?}, corpus ${3:-?}"
 	if [ "$result" = FAILED ]; then
 		grep -E -A 30 -e '^==[0-9]*==ERROR' -e 'runtime error:' \
 		    -e 'deadly signal' -e '^[^ ]*:[0-9]+: ' "$out/$name.log" |

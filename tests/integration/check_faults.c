@@ -1,4 +1,4 @@
-/* check_faults.c: system calls that fail in the real echod: no crash, no spin, no loss. */
+/* check_faults.c: failing system calls in the real echod: no crash, spin, loss. */
 
 #include <sys/socket.h>
 #include <sys/wait.h>
