@@ -13,14 +13,30 @@ rtt_init(struct rtt_stats *s)
 	s->min_us = LONG_MAX;
 }
 
+/*
+ * The server picks the round trip of a duplicate (ping.c times it against
+ * the slot, for as long as the slot lives) and how many it sends: an hour
+ * squared, or millions of seconds, overflowed the sums (found by
+ * fuzz_echoprobe_reply).  Each sample is capped where its square still
+ * fits and the sums stop at LLONG_MAX; ordinary runs are untouched.
+ */
+#define RTT_US_CAP	3037000499LL	/* floor(sqrt(LLONG_MAX)) */
+
+static long long
+add_capped(long long sum, long long v)
+{
+	return sum > LLONG_MAX - v ? LLONG_MAX : sum + v;
+}
+
 void
 rtt_add(struct rtt_stats *s, uint64_t rtt_ns)
 {
-	long us = (long)(rtt_ns / 1000);
+	long us = (long)(rtt_ns / 1000 > RTT_US_CAP ? RTT_US_CAP :
+	    rtt_ns / 1000);
 
 	s->n++;
-	s->sum_us += us;
-	s->sum2_us += (long long)us * us;
+	s->sum_us = add_capped(s->sum_us, us);
+	s->sum2_us = add_capped(s->sum2_us, (long long)us * us);
 	if (us < s->min_us)
 		s->min_us = us;
 	if (us > s->max_us)
@@ -66,7 +82,8 @@ rtt_summarize(const struct rtt_stats *s, struct rtt_summary *out)
 	else
 		var = (s->sum2_us / s->n) -
 		    (long long)out->avg_us * out->avg_us;
-	out->mdev_us = rtt_isqrt(var);
+	/* Capped sums can leave it below zero; a spread is never negative. */
+	out->mdev_us = var > 0 ? rtt_isqrt(var) : 0;
 }
 
 const char *

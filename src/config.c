@@ -495,6 +495,27 @@ config_load(const char *path, int flags, struct config_diag *d)
 	char *copy, *text;
 	int ok, read_errno;
 
+	/*
+	 * libconfig's flex scanner calls exit() when a read fails (the file
+	 * or an @include is a directory): a reload would kill the master.
+	 * So every file it will read is read first (found by fuzz_config).
+	 */
+	memset(d, 0, sizeof(*d));
+	if ((text = config_scan_read(NULL, path)) == NULL) {
+		(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN,
+		    "%s: cannot read: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((copy = strdup(path)) == NULL ||
+	    !config_scan_files(path, text, dirname(copy), d)) {
+		if (copy == NULL)
+			(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN,
+			    "%s: %s", path, strerror(errno));
+		free(copy);
+		free(text);
+		return NULL;
+	}
+	free(copy);
 	config_init(&lc);
 	/* @include names files beside this one, not in the working directory. */
 	if ((copy = strdup(path)) != NULL)
@@ -503,15 +524,8 @@ config_load(const char *path, int flags, struct config_diag *d)
 	ok = config_read_file(&lc, path) == CONFIG_TRUE;
 	read_errno = errno;
 	free(copy);
-	/* A text not scanned would let a wrapped integer through. */
-	if ((text = config_scan_read(NULL, path)) == NULL && ok) {
-		memset(d, 0, sizeof(*d));
-		(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN,
-		    "%s: cannot read: %s", path, strerror(errno));
-	} else {
-		errno = read_errno;	/* for a libconfig I/O error */
-		cf = load(&lc, ok, path, text, flags, d);
-	}
+	errno = read_errno;	/* for a libconfig I/O error */
+	cf = load(&lc, ok, path, text, flags, d);
 	free(text);
 	config_destroy(&lc);
 	return cf;
@@ -525,6 +539,9 @@ config_parse_string(const char *text, const char *name, int flags,
 	config_t lc;
 	int ok;
 
+	memset(d, 0, sizeof(*d));
+	if (!config_scan_files(name, text, NULL, d))
+		return NULL;
 	config_init(&lc);
 	ok = config_read_string(&lc, text) == CONFIG_TRUE;
 	cf = load(&lc, ok, name, text, flags, d);

@@ -1,12 +1,16 @@
 /* config_scan.c: scan config text as libconfig does, to see what it hides. */
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "config_scan.h"
@@ -69,6 +73,7 @@ struct scan {
 	struct frame		 frames[SCAN_NEST_MAX];
 	int			 nframes;	/* past the array: untracked */
 	int			 depth;		/* @include nesting */
+	bool			 files_only;	/* no literal checks */
 };
 
 /* Where the scan is in one file. */
@@ -233,6 +238,9 @@ check_int(struct scan *s, const struct source *src, size_t len,
 	long long v;
 	bool bad, wide = kind == LIT_INT64 || kind == LIT_HEX64;
 	int shown;
+
+	if (s->files_only)
+		return;
 
 	/*
 	 * The calls libconfig makes, converted as it converts; the token
@@ -438,6 +446,9 @@ scan_file(struct scan *s, const struct source *src, const char *file)
 		return;
 	}
 	if ((text = config_scan_read(s->dir, file)) == NULL) {
+		/* Before libconfig: what it fails to open, it reports. */
+		if (s->files_only && errno != EISDIR && errno != EINVAL)
+			return;
 		scan_diag(s, src, "@include \"%s\": cannot read %s%s%s: %s",
 		    file, s->dir != NULL ? s->dir : "",
 		    s->dir != NULL ? "/" : "", file, strerror(errno));
@@ -471,16 +482,29 @@ char *
 config_scan_read(const char *dir, const char *file)
 {
 	char *path = NULL, *text = NULL;
+	struct stat st;
 	size_t len = 0;
-	FILE *f;
-	int saved;
+	FILE *f = NULL;
+	int fd, saved;
 
 	if (dir != NULL && asprintf(&path, "%s/%s", dir, file) == -1)
 		return NULL;
-	f = fopen(path != NULL ? path : file, "r");
+	/*
+	 * Only a regular file: a directory opens but fails to read, which
+	 * libconfig's scanner answers with exit(), and a FIFO would block
+	 * the master's reload (config_scan_files checks before libconfig).
+	 */
+	fd = open(path != NULL ? path : file, O_RDONLY | O_CLOEXEC |
+	    O_NONBLOCK);
 	saved = errno;
+	if (fd != -1 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+		saved = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	else if (fd != -1 && (f = fdopen(fd, "r")) == NULL)
+		saved = errno;
 	free(path);
 	if (f == NULL) {
+		if (fd != -1)
+			(void)close(fd);
 		errno = saved;
 		return NULL;
 	}
@@ -513,6 +537,28 @@ config_scan_ints(const char *name, const char *text, const char *dir,
 	s.frames[0].kind = '{';
 	s.nframes = 1;
 	scan_text(&s, name, text);
+}
+
+/*
+ * Whether text and every file it includes, from dir, can be read whole
+ * (config_scan_read); what cannot is diagnosed into d.  libconfig must
+ * not be given a file it would fail to read.
+ */
+bool
+config_scan_files(const char *name, const char *text, const char *dir,
+    struct config_diag *d)
+{
+	struct scan s;
+	int before = d->count;
+
+	memset(&s, 0, sizeof(s));
+	s.dir = dir;
+	s.diag = d;
+	s.files_only = true;
+	s.frames[0].kind = '{';
+	s.nframes = 1;
+	scan_text(&s, name, text);
+	return d->count == before;
 }
 
 /*

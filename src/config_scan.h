@@ -15,6 +15,9 @@ char	*config_scan_read(const char *, const char *);
 /* Diagnose each integer literal libconfig would wrap, following @include. */
 void	 config_scan_ints(const char *, const char *, const char *,
 	    struct config_diag *);
+/* Every file text includes can be read; diagnoses those that cannot. */
+bool	 config_scan_files(const char *, const char *, const char *,
+	    struct config_diag *);
 /* The key set last on a line: libconfig names a duplicate by line only. */
 bool	 config_scan_line_key(const char *, int, char *, size_t);
 

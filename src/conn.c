@@ -11,6 +11,7 @@
 
 static int	 conn_read(struct conn *, struct buf_pool *);
 static int	 conn_write(struct conn *);
+static int	 conn_retry(struct conn *, const char *, int);
 
 void
 conn_init(struct conn *c, int fd)
@@ -26,6 +27,25 @@ conn_init(struct conn *c, int fd)
 	c->can_write = true;
 }
 
+/*
+ * A failure of this host, not of the connection: nothing is lost, the
+ * bytes stay where they are (in the kernel, or in our buffer) and the
+ * call is retried later.  Edge-triggered, no event would ever come back
+ * for them, so conn_run reports CONN_STALLED and the worker retries on a
+ * timer.  EINTR is retried at once, a few times: a call that keeps
+ * failing must not spin in conn_run.
+ */
+static int
+conn_retry(struct conn *c, const char *call, int err)
+{
+	if (err == EINTR && ++c->intr < CONN_INTR_MAX)
+		return 1;
+	c->intr = 0;
+	c->stall_call = call;
+	c->stall_errno = err;
+	return 0;
+}
+
 /* 1: moved bytes, 0: nothing to do now, -1: connection is finished. */
 static int
 conn_read(struct conn *c, struct buf_pool *pool)
@@ -34,11 +54,14 @@ conn_read(struct conn *c, struct buf_pool *pool)
 
 	if (c->read_eof || !c->can_read)
 		return 0;
+	/* Out of memory: leave the bytes in the kernel until a retry. */
 	if (c->b == NULL && (c->b = buf_get(pool)) == NULL)
-		return 0;	/* out of memory: leave it in the kernel */
+		return conn_retry(c, "malloc", ENOMEM);
 	if (buf_space(c->b) == 0)
 		return 0;	/* back-pressure: wait for the client to read */
 	n = recv(c->fd, c->b->data + c->b->len, buf_space(c->b), 0);
+	if (n >= 0)
+		c->intr = 0;
 	if (n > 0) {
 		/*
 		 * A short read drained the socket: anything arriving later
@@ -62,8 +85,8 @@ conn_read(struct conn *c, struct buf_pool *pool)
 		c->can_read = false;
 		return 0;
 	}
-	if (errno == EINTR)
-		return 1;
+	if (errno == EINTR || errno == ENOBUFS || errno == ENOMEM)
+		return conn_retry(c, "recv", errno);
 	log_debug("recv fd %d: %s", c->fd, strerror(errno));
 	return -1;
 }
@@ -77,6 +100,8 @@ conn_write(struct conn *c)
 		return 0;
 	n = send(c->fd, c->b->data + c->b->off, buf_pending(c->b),
 	    MSG_NOSIGNAL);
+	if (n >= 0)
+		c->intr = 0;
 	if (n > 0) {
 		c->b->off += n;
 		c->bytes += n;
@@ -88,8 +113,8 @@ conn_write(struct conn *c)
 		c->can_write = false;
 		return 0;
 	}
-	if (n == -1 && errno == EINTR)
-		return 1;
+	if (n == -1 && (errno == EINTR || errno == ENOBUFS || errno == ENOMEM))
+		return conn_retry(c, "send", errno);
 	log_debug("send fd %d: %s", c->fd, strerror(errno));
 	return -1;
 }
@@ -106,6 +131,7 @@ conn_run(struct conn *c, struct buf_pool *pool, uint64_t budget, bool *moved)
 	int r, w;
 
 	*moved = false;
+	c->stall_call = NULL;
 	for (;;) {
 		if ((r = conn_read(c, pool)) == -1 ||
 		    (w = conn_write(c)) == -1) {
@@ -125,7 +151,7 @@ conn_run(struct conn *c, struct buf_pool *pool, uint64_t budget, bool *moved)
 		buf_put(pool, c->b);
 		c->b = NULL;
 	}
-	return CONN_IDLE;
+	return c->stall_call != NULL ? CONN_STALLED : CONN_IDLE;
 }
 
 void

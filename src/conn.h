@@ -22,6 +22,9 @@ struct conn {
 					   to EAGAIN, that edge is spent */
 	bool		 read_eof;	/* client half-closed, recv said so */
 	bool		 failed;	/* a socket error ended it */
+	int		 intr;		/* EINTR in a row */
+	const char	*stall_call;	/* CONN_STALLED: what failed, */
+	int		 stall_errno;	/* and why */
 	uint64_t	 bytes;		/* echoed so far */
 };
 
@@ -41,10 +44,14 @@ enum conn_status {
 	CONN_IDLE,		/* waiting for the kernel */
 	CONN_MORE,		/* budget spent with work left: run again */
 	CONN_DONE,		/* finished or failed (c->failed): close it */
+	CONN_STALLED,		/* out of memory or buffers, or EINTR over
+				   and over: no edge will come, retry later */
 };
 
 /* Bytes one conn_run may move before yielding to other connections. */
 #define CONN_BUDGET	(16 * BUF_SIZE)
+/* EINTR retried at once this many times in a row, then CONN_STALLED. */
+#define CONN_INTR_MAX	4
 
 void		 conn_init(struct conn *, int);
 enum conn_status conn_run(struct conn *, struct buf_pool *, uint64_t,

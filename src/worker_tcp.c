@@ -27,6 +27,7 @@
 #define LOCK_RETRY_MS		1	/* after losing the lock race */
 #define LOCK_BUSY_MAX		8	/* races lost in a row before that */
 #define ACCEPT_PAUSE_MS		100	/* after EMFILE, ENFILE, ENOBUFS */
+#define STALL_RETRY_MS		100	/* stalled connections: conn.h */
 #define SPARE_CONNS_MAX		256
 #define SPARE_BUFS_MAX		64
 #define LISTENER_TAG		(UINT64_C(1) << 63)
@@ -47,12 +48,14 @@ struct worker_tcp {
 	bool			 deferred;	/* left one to an idler */
 	uint64_t		 now_ms;
 	uint64_t		 accept_resume_ms;
+	uint64_t		 stall_retry_ms;	/* 0: none stalled */
 	uint64_t		 drain_deadline_ms;
 	struct conntab		 tab;
 	int			 beat_ms;	/* longest wait, see monitor.c */
 	struct buf_pool		 pool;
 	struct log_ratelimit	 accept_rl;	/* EMFILE and friends */
 	struct log_ratelimit	 warn_rl;	/* lock and epoll failures */
+	struct log_ratelimit	 stall_rl;	/* CONN_STALLED */
 };
 
 /* How each way a connection ends is counted. */
@@ -75,6 +78,8 @@ static void	 conn_add(struct worker_tcp *, int);
 static void	 conn_drop(struct worker_tcp *, struct conn_entry *,
 		    enum conn_end);
 static void	 conn_service(struct worker_tcp *, struct conn_entry *);
+static void	 conn_stalled(struct worker_tcp *, struct conn_entry *);
+static void	 retry_stalled(struct worker_tcp *);
 static void	 conn_event(struct worker_tcp *, struct conn_entry *,
 		    uint32_t);
 static void	 run_queue(struct worker_tcp *);
@@ -113,6 +118,7 @@ tcp_setup(struct worker_tcp *wt)
 	conntab_init(&wt->tab, SPARE_CONNS_MAX);
 	wt->accept_rl.interval_ms = 10000;
 	wt->warn_rl.interval_ms = 10000;
+	wt->stall_rl.interval_ms = 10000;
 }
 
 static void
@@ -145,20 +151,31 @@ arm_listeners(struct worker_tcp *wt, bool on)
 	uint64_t suppressed;
 	size_t i;
 
+	bool failed = false;
+
 	for (i = 0; i < wt->nlfds; i++) {
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN;
 		if (acceptlock_kind(wt->we->lock) == ACCEPTLOCK_NONE)
 			ev.events |= EPOLLEXCLUSIVE;
 		ev.data.u64 = LISTENER_TAG | i;
+		/* Already there, or already gone: a retry after a failure. */
 		if (epoll_ctl(wt->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-		    wt->lfds[i], &ev) == -1 && log_ratelimit_allow(&wt->warn_rl,
-		    wt->now_ms, &suppressed))
+		    wt->lfds[i], &ev) == 0 || errno == (on ? EEXIST : ENOENT))
+			continue;
+		failed = true;
+		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
 			log_warn("tcp worker: epoll_ctl %s listener fd %d "
 			    "(%llu more suppressed)", on ? "add" : "del",
 			    wt->lfds[i], (unsigned long long)suppressed);
 	}
-	wt->listening = on;
+	/*
+	 * A listener that could not be added (ENOMEM) would never be
+	 * watched again: not listening, and the pause brings a retry.
+	 */
+	wt->listening = on && !failed;
+	if (on && failed)
+		wt->accept_resume_ms = wt->now_ms + ACCEPT_PAUSE_MS;
 }
 
 static void
@@ -213,7 +230,8 @@ accept_ready(struct worker_tcp *wt, int lfd)
 static void
 accept_batch(struct worker_tcp *wt, int lfd)
 {
-	int fd, i;
+	uint64_t suppressed;
+	int fd, i, lost = 0;
 
 	for (i = 0; i < ACCEPT_BATCH &&
 	    wt->tab.n < wt->cf->max_connections; i++) {
@@ -238,9 +256,22 @@ accept_batch(struct worker_tcp *wt, int lfd)
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
+		/*
+		 * One connection lost (aborted by its client, refused by a
+		 * firewall rule): the next may be fine.  A whole batch of
+		 * them is a fault that persists, and the listener stays
+		 * readable: pause as for EMFILE rather than spin.
+		 */
 		if (errno == EINTR || errno == ECONNABORTED ||
-		    errno == EPROTO || errno == EPERM)
-			continue;
+		    errno == EPROTO || errno == EPERM) {
+			if (errno == EPERM && log_ratelimit_allow(
+			    &wt->warn_rl, wt->now_ms, &suppressed))
+				log_warn("tcp worker: accept4 (%llu more "
+				    "suppressed)", (unsigned long long)
+				    suppressed);
+			if (++lost < ACCEPT_BATCH)
+				continue;
+		}
 		accept_failed(wt);
 		return;
 	}
@@ -268,8 +299,14 @@ conn_add(struct worker_tcp *wt, int fd)
 	struct epoll_event ev;
 	struct conn_entry *e;
 
+	uint64_t suppressed;
+
+	/* Out of memory or epoll space: this one is closed, rate-limited. */
 	if ((e = conntab_add(&wt->tab, wt->now_ms)) == NULL) {
-		log_warn("tcp worker: malloc connection");
+		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
+			log_warn("tcp worker: malloc connection, closing it "
+			    "(%llu more suppressed)",
+			    (unsigned long long)suppressed);
 		(void)close(fd);
 		return;
 	}
@@ -278,7 +315,10 @@ conn_add(struct worker_tcp *wt, int fd)
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
 	ev.data.ptr = e;
 	if (epoll_ctl(wt->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		log_warn("tcp worker: epoll_ctl add connection");
+		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
+			log_warn("tcp worker: epoll_ctl add connection, "
+			    "closing it (%llu more suppressed)",
+			    (unsigned long long)suppressed);
 		(void)close(fd);
 		conntab_remove(&wt->tab, e);
 		return;
@@ -324,9 +364,41 @@ conn_service(struct worker_tcp *wt, struct conn_entry *e)
 		break;
 	case CONN_IDLE:
 		break;
+	case CONN_STALLED:
+		conn_stalled(wt, e);
+		break;
 	}
 	if (moved)
 		conntab_touch(&wt->tab, e, wt->now_ms);
+}
+
+/* Nothing lost, nothing will wake it: run it again after a pause. */
+static void
+conn_stalled(struct worker_tcp *wt, struct conn_entry *e)
+{
+	uint64_t suppressed;
+
+	if (wt->stall_retry_ms == 0)
+		wt->stall_retry_ms = wt->now_ms + STALL_RETRY_MS;
+	if (log_ratelimit_allow(&wt->stall_rl, wt->now_ms, &suppressed))
+		log_warnx("tcp worker: %s on fd %d: %s; retrying every %d ms "
+		    "(%llu more since last logged)", e->c.stall_call, e->c.fd,
+		    strerror(e->c.stall_errno), STALL_RETRY_MS,
+		    (unsigned long long)suppressed);
+}
+
+/* Queue every stalled connection: run_queue may free them safely. */
+static void
+retry_stalled(struct worker_tcp *wt)
+{
+	struct conn_entry *e;
+
+	if (wt->stall_retry_ms == 0 || wt->now_ms < wt->stall_retry_ms)
+		return;
+	wt->stall_retry_ms = 0;
+	for (e = wt->tab.oldest; e != NULL; e = e->next)
+		if (e->c.stall_call != NULL && !e->queued)
+			conntab_queue(&wt->tab, e);
 }
 
 static void
@@ -407,10 +479,16 @@ next_timeout(struct worker_tcp *wt)
 
 	if (wt->tab.runq != NULL)
 		return 0;
+	if (wt->stall_retry_ms != 0)
+		t = wt->stall_retry_ms > wt->now_ms ?
+		    wt->stall_retry_ms - wt->now_ms : 0;
 	if (!wt->listening && !wt->draining &&
-	    wt->tab.n < wt->cf->max_connections)
-		t = wt->accept_resume_ms > wt->now_ms ?
+	    wt->tab.n < wt->cf->max_connections) {
+		d = wt->accept_resume_ms > wt->now_ms ?
 		    wt->accept_resume_ms - wt->now_ms : 0;
+		if (d < t)
+			t = d;
+	}
 	if (wt->cf->idle_timeout_s > 0 && wt->tab.oldest != NULL) {
 		d = wt->tab.oldest->active_ms +
 		    (uint64_t)wt->cf->idle_timeout_s * 1000;
@@ -507,6 +585,7 @@ worker_tcp_run(const struct worker_env *we)
 				conn_event(&wt, events[i].data.ptr,
 				    events[i].events);
 		}
+		retry_stalled(&wt);
 		run_queue(&wt);
 		expire_idle(&wt);
 	}

@@ -31,6 +31,9 @@
 #define UDP_BATCHES_PER_WAKE 8
 #define UDP_DGRAM_MAX	65536		/* one more than the largest payload */
 #define DROP_LOG_MS	60000
+#define RECV_PAUSE_MS	100	/* after recvmmsg fails on a readable socket */
+#define RECV_FAILS_MAX	64	/* EAGAIN or EINTR in a row before that */
+#define WARN_LOG_MS	10000
 #define BCAST_MAX	64
 /* /proc/net is hidden by the unit's ProcSubset=pid; /proc/self/net is not. */
 #define IF_INET6_PATH	"/proc/self/net/if_inet6"
@@ -64,6 +67,11 @@ struct worker_udp {
 	uint64_t		 logged[STAT_N];	/* counts at the last log */
 	int			 beat_ms;	/* longest wait, see monitor.c */
 	uint64_t		 drop_logged_ms;
+	uint64_t		 unanswered;	/* sendmmsg failed */
+	int			 recv_fails;	/* in a row, on a wake */
+	uint64_t		 resume_ms;	/* 0: listeners watched */
+	struct log_ratelimit	 recv_rl;
+	struct log_ratelimit	 send_rl;
 };
 
 static void	 udp_setup(struct worker_udp *);
@@ -84,6 +92,9 @@ static void	 drop(struct worker_udp *, enum stat_id);
 static void	 count_sent(struct worker_udp *, int, int);
 static uint64_t	 since_logged(struct worker_udp *, enum stat_id);
 static void	 log_drops(struct worker_udp *, uint64_t);
+static void	 recv_failed(struct worker_udp *, int);
+static void	 watch_listeners(struct worker_udp *, bool);
+static int	 next_timeout(struct worker_udp *);
 
 static void
 udp_setup(struct worker_udp *wu)
@@ -409,10 +420,14 @@ group:
 	return false;
 }
 
-/* One batch: 1 if the socket may hold more, 0 if drained or failing. */
+/*
+ * One batch: 1 if the socket may hold more, 0 if drained, -1 if
+ * recvmmsg failed (errno).
+ */
 static int
 receive(struct worker_udp *wu, int fd)
 {
+	uint64_t suppressed;
 	struct msghdr *h;
 	int i, n, nout, sent;
 
@@ -427,11 +442,8 @@ receive(struct worker_udp *wu, int fd)
 		h->msg_controllen = sizeof(wu->slots[i].cmsg.buf);
 		wu->slots[i].iov.iov_len = UDP_DGRAM_MAX;
 	}
-	if ((n = recvmmsg(fd, wu->in, UDP_BATCH, MSG_DONTWAIT, NULL)) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			log_warn("udp worker: recvmmsg");
-		return 0;
-	}
+	if ((n = recvmmsg(fd, wu->in, UDP_BATCH, MSG_DONTWAIT, NULL)) == -1)
+		return -1;
 	for (i = nout = 0; i < n; i++) {
 		h = &wu->in[i].msg_hdr;
 		if (is_denied(wu, h->msg_name))
@@ -447,14 +459,78 @@ receive(struct worker_udp *wu, int fd)
 			/*
 			 * A full socket buffer or an unreachable peer loses
 			 * this datagram, as UDP may; skip it, keep the rest.
+			 * A partial send is no failure: the loop goes on
+			 * from the first datagram not sent.
 			 */
-			log_debug("udp worker: sendmmsg: %s", strerror(errno));
+			wu->unanswered++;
+			if (log_ratelimit_allow(&wu->send_rl, clock_now_ms(),
+			    &suppressed))
+				log_warn("udp worker: sendmmsg, datagram not "
+				    "answered (%llu more since last logged)",
+				    (unsigned long long)suppressed);
 			sent = 1;
 			continue;
 		}
 		count_sent(wu, i, sent);
 	}
 	return n == UDP_BATCH;
+}
+
+/*
+ * The socket was readable yet recvmmsg failed.  Now and then that is a
+ * race (during a reload two generations' workers read one socket: the
+ * loser gets EAGAIN) or a signal (EINTR); RECV_FAILS_MAX times in a row
+ * without a datagram, which a spin reaches within a millisecond, or any
+ * other error, is a fault that level-triggered epoll would turn into a
+ * busy loop: stop watching the listeners for RECV_PAUSE_MS.  Datagrams
+ * wait in the kernel.
+ */
+static void
+recv_failed(struct worker_udp *wu, int err)
+{
+	uint64_t suppressed, now = clock_now_ms();
+
+	if ((err == EAGAIN || err == EWOULDBLOCK || err == EINTR) &&
+	    ++wu->recv_fails < RECV_FAILS_MAX)
+		return;
+	wu->recv_fails = 0;
+	if (log_ratelimit_allow(&wu->recv_rl, now, &suppressed))
+		log_warnx("udp worker: recvmmsg: %s; pausing receives for %d "
+		    "ms (%llu more since last logged)", strerror(err),
+		    RECV_PAUSE_MS, (unsigned long long)suppressed);
+	wu->resume_ms = now + RECV_PAUSE_MS;
+	watch_listeners(wu, false);
+}
+
+static void
+watch_listeners(struct worker_udp *wu, bool on)
+{
+	struct listener_set *ls = wu->we->ls;
+	struct epoll_event ev;
+	size_t i;
+
+	for (i = 0; i < ls->n; i++) {
+		if (ls->l[i].proto != PROTO_UDP || ls->l[i].fd == -1)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = on ? EPOLLIN : 0;
+		ev.data.fd = ls->l[i].fd;
+		if (epoll_ctl(wu->epfd, EPOLL_CTL_MOD, ls->l[i].fd, &ev) == -1)
+			log_warn("udp worker: epoll_ctl %s", ls->l[i].name);
+	}
+}
+
+static int
+next_timeout(struct worker_udp *wu)
+{
+	uint64_t now;
+
+	if (wu->resume_ms == 0)
+		return wu->beat_ms;
+	now = clock_now_ms();
+	if (wu->resume_ms > now + wu->beat_ms)
+		return wu->beat_ms;
+	return wu->resume_ms > now ? (int)(wu->resume_ms - now) : 0;
 }
 
 static void
@@ -518,7 +594,7 @@ worker_udp_run(const struct worker_env *we)
 {
 	struct epoll_event events[16];
 	struct worker_udp *wu;
-	int i, k, n;
+	int i, k, n, r = 0;
 
 	if ((wu = calloc(1, sizeof(*wu))) == NULL) {
 		log_err("udp worker: calloc");
@@ -527,6 +603,8 @@ worker_udp_run(const struct worker_env *we)
 	wu->we = we;
 	wu->cf = we->cf;
 	wu->sigfd = worker_init(we, "udp worker");
+	wu->recv_rl.interval_ms = WARN_LOG_MS;
+	wu->send_rl.interval_ms = WARN_LOG_MS;
 	udp_setup(wu);
 	wu->drop_logged_ms = clock_now_ms();
 	wu->beat_ms = monitor_beat_ms(wu->cf->worker_timeout_s);
@@ -534,10 +612,14 @@ worker_udp_run(const struct worker_env *we)
 	worker_serving(we);
 	while (!wu->want_exit) {
 		/* Wake to beat even when idle: a wait is not a hang. */
-		n = epoll_wait(wu->epfd, events, 16, wu->beat_ms);
+		n = epoll_wait(wu->epfd, events, 16, next_timeout(wu));
 		if (n == -1 && errno != EINTR)
 			fatal("udp worker: epoll_wait");
 		scoreboard_beat(we->sb, we->board, clock_now_ms());
+		if (wu->resume_ms != 0 && clock_now_ms() >= wu->resume_ms) {
+			wu->resume_ms = 0;
+			watch_listeners(wu, true);
+		}
 		/*
 		 * Drain a busy socket in several batches per wake-up, but
 		 * bounded, so one flooded listener cannot starve the others
@@ -549,8 +631,16 @@ worker_udp_run(const struct worker_env *we)
 				continue;
 			}
 			for (k = 0; k < UDP_BATCHES_PER_WAKE &&
-			    receive(wu, events[i].data.fd); k++)
-				;
+			    (r = receive(wu, events[i].data.fd)) == 1; k++)
+				wu->recv_fails = 0;
+			/* Drained after a batch: no race, nothing wrong. */
+			if (r == -1 && k == 0)
+				recv_failed(wu, errno);
+			else if (r == -1 && errno != EAGAIN &&
+			    errno != EWOULDBLOCK && errno != EINTR)
+				recv_failed(wu, errno);
+			else if (r == 0)
+				wu->recv_fails = 0;
 		}
 		log_drops(wu, clock_now_ms());
 	}
