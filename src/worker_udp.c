@@ -67,7 +67,6 @@ struct worker_udp {
 	uint64_t		 dropped_dest;
 	uint64_t		 echoed;
 	uint64_t		 drop_logged_ms;
-	uint64_t		 unanswered;	/* sendmmsg failed */
 	int			 recv_fails;	/* in a row, on a wake */
 	uint64_t		 resume_ms;	/* 0: listeners watched */
 	struct log_ratelimit	 recv_rl;
@@ -459,7 +458,6 @@ receive(struct worker_udp *wu, int fd)
 			 * A partial send is no failure: the loop goes on
 			 * from the first datagram not sent.
 			 */
-			wu->unanswered++;
 			if (log_ratelimit_allow(&wu->send_rl, clock_now_ms(),
 			    &suppressed))
 				log_warn("udp worker: sendmmsg, datagram not "
