@@ -150,7 +150,6 @@ arm_listeners(struct worker_tcp *wt, bool on)
 	struct epoll_event ev;
 	uint64_t suppressed;
 	size_t i;
-
 	bool failed = false;
 
 	for (i = 0; i < wt->nlfds; i++) {
@@ -298,7 +297,6 @@ conn_add(struct worker_tcp *wt, int fd)
 {
 	struct epoll_event ev;
 	struct conn_entry *e;
-
 	uint64_t suppressed;
 
 	/* Out of memory or epoll space: this one is closed, rate-limited. */

@@ -67,7 +67,6 @@ struct worker_udp {
 	uint64_t		 logged[STAT_N];	/* counts at the last log */
 	int			 beat_ms;	/* longest wait, see monitor.c */
 	uint64_t		 drop_logged_ms;
-	uint64_t		 unanswered;	/* sendmmsg failed */
 	int			 recv_fails;	/* in a row, on a wake */
 	uint64_t		 resume_ms;	/* 0: listeners watched */
 	struct log_ratelimit	 recv_rl;
@@ -462,7 +461,6 @@ receive(struct worker_udp *wu, int fd)
 			 * A partial send is no failure: the loop goes on
 			 * from the first datagram not sent.
 			 */
-			wu->unanswered++;
 			if (log_ratelimit_allow(&wu->send_rl, clock_now_ms(),
 			    &suppressed))
 				log_warn("udp worker: sendmmsg, datagram not "
