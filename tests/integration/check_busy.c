@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #define TRIES		20
 #define LIMIT_MS	100	/* the promise: a signal acts within this */
+#define ROUNDS		2	/* of TRIES each, see p99_ok */
 #define BUSY_MS		10000
 
 /*
@@ -30,8 +32,9 @@ static void	 start_busy(struct harness *, struct loadgen *, const char *);
 static void	 stop_busy(struct harness *, struct loadgen *);
 static void	 record(uint64_t *, int, uint64_t);
 static void	 signal_busy_workers(int, uint64_t *);
+static bool	 kill_busy_masters(void);
 static int	 cmp_u64(const void *, const void *);
-static void	 assert_p99(uint64_t *, int, const char *);
+static bool	 p99_ok(uint64_t *, int, const char *);
 
 static void
 start_busy(struct harness *h, struct loadgen *lg, const char *conf)
@@ -70,9 +73,15 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The 99th percentile by nearest rank: of 20 samples, the largest. */
-static void
-assert_p99(uint64_t *ms, int n, const char *what)
+/*
+ * The 99th percentile by nearest rank (of 20 samples, the largest) within
+ * LIMIT_MS.  A loaded machine can stall any process for that long now
+ * and then, so a round that misses is run once more; a worker that does
+ * not see its signals under load (the bug this guards against) misses
+ * every round, by hundreds of ms.
+ */
+static bool
+p99_ok(uint64_t *ms, int n, const char *what)
 {
 	char all[256];
 	size_t len = 0;
@@ -84,8 +93,7 @@ assert_p99(uint64_t *ms, int n, const char *what)
 		    (unsigned long long)ms[i]);
 	(void)printf("%s: p50 %llu ms, p99 %llu ms; all:%s\n", what,
 	    (unsigned long long)ms[n / 2], (unsigned long long)ms[rank], all);
-	ck_assert_msg(ms[rank] <= LIMIT_MS, "%s: p99 %llu ms > %d ms; all "
-	    "(ms):%s", what, (unsigned long long)ms[rank], LIMIT_MS, all);
+	return ms[rank] <= LIMIT_MS;
 }
 
 /*
@@ -134,18 +142,30 @@ signal_busy_workers(int signo, uint64_t *ms)
 START_TEST(busy_workers_act_on_term)
 {
 	uint64_t ms[TRIES];
+	int round;
 
-	signal_busy_workers(SIGTERM, ms);
-	assert_p99(ms, TRIES, "TERM to busy workers");
+	for (round = 0; round < ROUNDS; round++) {
+		signal_busy_workers(SIGTERM, ms);
+		if (p99_ok(ms, TRIES, "TERM to busy workers"))
+			return;
+	}
+	ck_abort_msg("TERM to busy workers: p99 over %d ms in %d rounds",
+	    LIMIT_MS, ROUNDS);
 }
 END_TEST
 
 START_TEST(busy_workers_act_on_quit)
 {
 	uint64_t ms[TRIES];
+	int round;
 
-	signal_busy_workers(SIGQUIT, ms);
-	assert_p99(ms, TRIES, "QUIT to busy workers");
+	for (round = 0; round < ROUNDS; round++) {
+		signal_busy_workers(SIGQUIT, ms);
+		if (p99_ok(ms, TRIES, "QUIT to busy workers"))
+			return;
+	}
+	ck_abort_msg("QUIT to busy workers: p99 over %d ms in %d rounds",
+	    LIMIT_MS, ROUNDS);
 }
 END_TEST
 
@@ -163,37 +183,43 @@ START_TEST(busy_generation_retires_on_hup)
 	struct harness h;
 	struct loadgen lg;
 	char tcp[64], udp[64], gone[64];
-	int i, gen;
+	int i, gen = 0, round;
+	bool ok = false;
 
 	start_busy(&h, &lg, "workers = 1;\nshutdown_timeout = 0;");
-	for (i = 0; i < TRIES; i++) {
-		gen = i + 1;
-		(void)snprintf(tcp, sizeof(tcp), "(worker 0 of generation %d)",
-		    gen);
-		(void)snprintf(udp, sizeof(udp), "datagrams (generation %d)",
-		    gen);
-		(void)snprintf(gone, sizeof(gone), "generation %d has exited",
-		    gen);
-		harness_mark(&h);
-		t0 = harness_now_ms();
-		harness_signal(&h, SIGHUP);
-		ck_assert(harness_wait_log(&h, "reload complete", 5000));
-		t1 = harness_now_ms();
-		ck_assert(harness_wait_log(&h, tcp, 5000));
-		ck_assert(harness_wait_log(&h, udp, 5000));
-		record(ms, i, t1);
-		record(total, i, t0);
-		ck_assert(harness_wait_log(&h, gone, 5000));
-		/* The clients reconnect to the new generation: busy again. */
-		ck_assert(loadgen_wait_busy(&lg, BUSY_MS));
+	for (round = 0; round < ROUNDS && !ok; round++) {
+		for (i = 0; i < TRIES; i++) {
+			gen++;
+			(void)snprintf(tcp, sizeof(tcp), "(worker 0 of "
+			    "generation %d)", gen);
+			(void)snprintf(udp, sizeof(udp), "datagrams "
+			    "(generation %d)", gen);
+			(void)snprintf(gone, sizeof(gone), "generation %d has "
+			    "exited", gen);
+			harness_mark(&h);
+			t0 = harness_now_ms();
+			harness_signal(&h, SIGHUP);
+			ck_assert(harness_wait_log(&h, "reload complete", 5000));
+			t1 = harness_now_ms();
+			ck_assert(harness_wait_log(&h, tcp, 5000));
+			ck_assert(harness_wait_log(&h, udp, 5000));
+			record(ms, i, t1);
+			record(total, i, t0);
+			ck_assert(harness_wait_log(&h, gone, 5000));
+			/* The clients reconnect to the new generation. */
+			ck_assert(loadgen_wait_busy(&lg, BUSY_MS));
+		}
+		ok = p99_ok(ms, TRIES, "HUP with busy workers, from reload "
+		    "complete");
+		qsort(total, TRIES, sizeof(*total), cmp_u64);
+		(void)printf("HUP with busy workers, from the HUP: p50 %llu "
+		    "ms, max %llu ms\n", (unsigned long long)total[TRIES / 2],
+		    (unsigned long long)total[TRIES - 1]);
+		ck_assert_uint_le(total[TRIES - 1], 2000);
 	}
 	stop_busy(&h, &lg);
-	assert_p99(ms, TRIES, "HUP with busy workers, from reload complete");
-	qsort(total, TRIES, sizeof(*total), cmp_u64);
-	(void)printf("HUP with busy workers, from the HUP: p50 %llu ms, max "
-	    "%llu ms\n", (unsigned long long)total[TRIES / 2],
-	    (unsigned long long)total[TRIES - 1]);
-	ck_assert_uint_le(total[TRIES - 1], 2000);
+	ck_assert_msg(ok, "HUP with busy workers: p99 over %d ms in %d "
+	    "rounds", LIMIT_MS, ROUNDS);
 }
 END_TEST
 
@@ -204,7 +230,9 @@ END_TEST
  * alone can take 200 ms on a loaded machine; the promise is timed from
  * there, when the master is dead, to the workers' lines before _exit.
  */
-START_TEST(busy_workers_exit_when_master_is_killed)
+/* One round: five times, start, saturate, SIGKILL the master. */
+static bool
+kill_busy_masters(void)
 {
 	uint64_t ms[5], t0, dead, total = 0;
 	struct harness h;
@@ -234,7 +262,18 @@ START_TEST(busy_workers_exit_when_master_is_killed)
 	}
 	(void)printf("workers after the master's SIGKILL, from the kill: "
 	    "max %llu ms\n", (unsigned long long)total);
-	assert_p99(ms, 5, "workers after the master's death");
+	return p99_ok(ms, 5, "workers after the master's death");
+}
+
+START_TEST(busy_workers_exit_when_master_is_killed)
+{
+	int round;
+
+	for (round = 0; round < ROUNDS; round++)
+		if (kill_busy_masters())
+			return;
+	ck_abort_msg("workers after the master's death: p99 over %d ms in %d "
+	    "rounds", LIMIT_MS, ROUNDS);
 }
 END_TEST
 
