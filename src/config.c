@@ -31,7 +31,8 @@ static const char *root_keys[] = { "workers", "listen", "tcp", "udp",
 	"status_file", "log", NULL };
 static const char *tcp_keys[] = { "backlog", "accept_lock",
 	"max_connections", "idle_timeout", NULL };
-static const char *udp_keys[] = { "deny_source_ports", NULL };
+static const char *udp_keys[] = { "deny_source_ports", "receive_buffer",
+	NULL };
 static const char *log_keys[] = { "facility", "level", NULL };
 static const char *listen_keys[] = { "protocol", "address", "port", NULL };
 
@@ -240,6 +241,8 @@ load_udp(struct loader *l, const config_setting_t *root)
 	    CONFIG_TYPE_GROUP)) == NULL)
 		return;
 	config_check_keys(l, udp, "udp.", udp_keys);
+	config_get_int(l, udp, "udp.", "receive_buffer", 0,
+	    CONFIG_RCVBUF_MAX, &l->cf->udp_rcvbuf);
 	if ((s = config_setting_get_member(udp, "deny_source_ports")) == NULL)
 		return;
 	t = config_setting_type(s);

@@ -14,6 +14,7 @@
 #define CONFIG_WORKERS_MAX	1024
 #define CONFIG_DIAG_MAX		32
 #define CONFIG_DIAG_LEN		320
+#define CONFIG_RCVBUF_MAX	(1 << 30)	/* udp.receive_buffer, bytes */
 
 enum config_proto { PROTO_TCP, PROTO_UDP };
 
@@ -36,6 +37,7 @@ struct config {
 	int			 max_connections;
 	int			 idle_timeout_s;	/* 0: never */
 	uint8_t			 deny_ports[65536 / 8];	/* bitmap */
+	int			 udp_rcvbuf;	/* bytes; 0: the kernel's */
 	int			 shutdown_timeout_s;
 	int			 worker_timeout_s;	/* 0: never */
 	char			*user;

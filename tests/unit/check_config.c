@@ -37,6 +37,7 @@ START_TEST(config_defaults_match_sample)
 	ck_assert(config_port_denied(cf, 1023));
 	ck_assert(!config_port_denied(cf, 1024));
 	ck_assert(config_port_denied(cf, 2049));
+	ck_assert_int_eq(cf->udp_rcvbuf, 0);
 	ck_assert_int_eq(cf->shutdown_timeout_s, 10);
 	ck_assert_str_eq(cf->user, "echod");
 	ck_assert_str_eq(cf->pidfile, "/run/echod/echod.pid");
@@ -68,7 +69,8 @@ START_TEST(config_reads_every_key)
 	    "listen = ( { protocol = \"udp\"; address = \"::1\"; port = 0; } );\n"
 	    "tcp = { backlog = 16; accept_lock = \"fcntl\"; "
 	    "max_connections = 3; idle_timeout = 0; };\n"
-	    "udp = { deny_source_ports = [ \"5-6\", \"9\" ]; };\n"
+	    "udp = { deny_source_ports = [ \"5-6\", \"9\" ]; "
+	    "receive_buffer = 4194304; };\n"
 	    "shutdown_timeout = 0; user = \"nobody\"; group = \"nogroup\";\n"
 	    "pidfile = \"\"; log = { facility = \"local3\"; level = \"debug\"; };\n",
 	    &d);
@@ -85,6 +87,7 @@ START_TEST(config_reads_every_key)
 	ck_assert(config_port_denied(cf, 6));
 	ck_assert(!config_port_denied(cf, 7));
 	ck_assert(config_port_denied(cf, 9));
+	ck_assert_int_eq(cf->udp_rcvbuf, 4194304);
 	ck_assert(!config_port_denied(cf, 80));
 	ck_assert_int_eq(cf->shutdown_timeout_s, 0);
 	ck_assert_str_eq(cf->user, "nobody");
@@ -180,6 +183,8 @@ static const struct {
 	  "t.conf:1: log.facility: \"kern\" is not one of daemon, user, local0..local7" },
 	{ "pidfile = \"run/echod.pid\";\n",
 	  "t.conf:1: pidfile: \"run/echod.pid\" is not an absolute path" },
+	{ "udp = { receive_buffer = -1; };\n",
+	  "t.conf:1: udp.receive_buffer: -1 is out of range (0..1073741824)" },
 	{ "shutdown_timeout = 3601;\n",
 	  "t.conf:1: shutdown_timeout: 3601 is out of range (0..3600)" },
 	{ "user = 5;\n", "t.conf:1: user: expected a string, got an integer" },
