@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "acceptlock.h"
+#include "acl.h"
 #include "addr.h"
 
 #define CONFIG_WORKERS_MAX	1024
@@ -38,6 +39,11 @@ struct config {
 	int			 idle_timeout_s;	/* 0: never */
 	uint8_t			 deny_ports[65536 / 8];	/* bitmap */
 	int			 udp_rcvbuf;	/* bytes; 0: the kernel's */
+	int			 udp_rate;	/* per source a second; 0: off */
+	int			 udp_burst;
+	struct acl		*allow;		/* empty: everyone */
+	struct acl		*deny;
+	struct acl		*exempt;	/* from per-source limits */
 	int			 shutdown_timeout_s;
 	int			 worker_timeout_s;	/* 0: never */
 	char			*user;
@@ -65,6 +71,7 @@ struct config	*config_parse_string(const char *, const char *, int,
 		    struct config_diag *);
 void		 config_free(struct config *);
 bool		 config_port_denied(const struct config *, uint16_t);
+bool		 config_permits(const struct config *, const struct addr_key *);
 bool		 config_has_proto(const struct config *, enum config_proto);
 const char	*config_proto_name(enum config_proto);
 

@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include "acceptlock.h"
+#include "addr.h"
 #include "buf.h"
 #include "clock.h"
 #include "conn.h"
 #include "conntab.h"
+#include "counters.h"
 #include "log.h"
 #include "monitor.h"
 #include "proc.h"
@@ -71,6 +73,9 @@ static void	 pause_accepting(struct worker_tcp *, uint64_t);
 static void	 accept_ready(struct worker_tcp *, int);
 static void	 accept_batch(struct worker_tcp *, int);
 static void	 accept_failed(struct worker_tcp *);
+static bool	 admit(struct worker_tcp *, int, const struct sockaddr *);
+static void	 refuse(struct worker_tcp *, int, const struct sockaddr *,
+		    enum stat_id);
 static void	 conn_add(struct worker_tcp *, int);
 static void	 conn_drop(struct worker_tcp *, struct conn_entry *,
 		    enum conn_end);
@@ -213,6 +218,8 @@ accept_ready(struct worker_tcp *wt, int lfd)
 static void
 accept_batch(struct worker_tcp *wt, int lfd)
 {
+	struct sockaddr_storage ss;
+	socklen_t len;
 	int fd, i;
 
 	for (i = 0; i < ACCEPT_BATCH &&
@@ -230,10 +237,13 @@ accept_batch(struct worker_tcp *wt, int lfd)
 			pause_accepting(wt, LOCK_RETRY_MS);
 			return;
 		}
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		len = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd != -1) {
 			wt->deferred = false;
-			conn_add(wt, fd);
+			if (admit(wt, fd, (struct sockaddr *)&ss))
+				conn_add(wt, fd);
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -260,6 +270,39 @@ accept_failed(struct worker_tcp *wt)
 		    (unsigned long long)suppressed);
 	}
 	wt->accept_resume_ms = wt->now_ms + ACCEPT_PAUSE_MS;
+}
+
+/* Who may connect: the access lists. */
+static bool
+admit(struct worker_tcp *wt, int fd, const struct sockaddr *sa)
+{
+	struct addr_key k;
+
+	if (!addr_key(sa, &k))
+		return true;
+	if (!config_permits(wt->cf, &k)) {
+		refuse(wt, fd, sa, STAT_TCP_REFUSED_ACCESS);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A refusal at accept, before a connection entry exists.  A reset, not a
+ * FIN: a flood of refused connections leaves no TIME_WAIT behind.
+ */
+static void
+refuse(struct worker_tcp *wt, int fd, const struct sockaddr *sa,
+    enum stat_id why)
+{
+	struct linger lg = { 1, 0 };
+	char name[ADDR_STRLEN];
+
+	log_debug("tcp worker: refused %s (%s)", addr_format(sa, name,
+	    sizeof(name)), stat_info[why].name);
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	(void)close(fd);
+	scoreboard_count(wt->we->sb, wt->we->board, why, 1);
 }
 
 static void
