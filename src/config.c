@@ -34,7 +34,8 @@ static const char *root_keys[] = { "workers", "listen", "tcp", "udp",
 	"shutdown_timeout", "worker_timeout", "user", "group", "pidfile",
 	"status_file", "log", "access", "per_source_exempt", NULL };
 static const char *tcp_keys[] = { "backlog", "accept_lock",
-	"max_connections", "idle_timeout", NULL };
+	"max_connections", "idle_timeout", "per_source_connections",
+	"per_source_rate", NULL };
 static const char *udp_keys[] = { "deny_source_ports", "receive_buffer",
 	"per_source_rate", "per_source_burst", NULL };
 static const char *access_keys[] = { "allow", "deny", NULL };
@@ -197,6 +198,10 @@ load_tcp(struct loader *l, const config_setting_t *root)
 	    &l->cf->max_connections);
 	config_get_int(l, tcp, "tcp.", "idle_timeout", 0, 86400 * 365,
 	    &l->cf->idle_timeout_s);
+	config_get_int(l, tcp, "tcp.", "per_source_connections", 0, 1000000,
+	    &l->cf->tcp_ps_conns);
+	config_get_int(l, tcp, "tcp.", "per_source_rate", 0, RATELIMIT_MAX,
+	    &l->cf->tcp_ps_rate);
 	config_get_string(l, tcp, "tcp.", "accept_lock", &lock);
 	if (lock == NULL)
 		return;

@@ -37,6 +37,8 @@ struct config {
 	enum acceptlock_kind	 accept_lock;
 	int			 max_connections;
 	int			 idle_timeout_s;	/* 0: never */
+	int			 tcp_ps_conns;	/* per source at once; 0: any */
+	int			 tcp_ps_rate;	/* new per source a second */
 	uint8_t			 deny_ports[65536 / 8];	/* bitmap */
 	int			 udp_rcvbuf;	/* bytes; 0: the kernel's */
 	int			 udp_rate;	/* per source a second; 0: off */

@@ -16,6 +16,7 @@ struct conn_entry {
 	struct conn		 c;
 	uint64_t		 active_ms;	/* last byte moved */
 	bool			 queued;	/* on the run queue */
+	int			 ps_slot;	/* persource.c's; -1: none */
 	struct conn_entry	*prev;		/* oldest activity first */
 	struct conn_entry	*next;
 	struct conn_entry	*run_next;

@@ -74,6 +74,7 @@ spawn_child(struct master *m, struct generation *g, struct worker *w)
 	we.ls = &g->ls;
 	we.lock = g->lock;
 	we.sb = m->sb;
+	we.ps = m->ps;
 	we.board = w->board;
 	/* Without a lock the kernel picks the worker; sharing is moot. */
 	we.share_bursts = g->cf->accept_lock != ACCEPTLOCK_NONE;
@@ -134,6 +135,9 @@ master_reap(struct master *m)
 			continue;
 		w->pid = 0;
 		scoreboard_release(m->sb, w->board);
+		if (w->kind == WORKER_TCP && (!WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0))
+			persource_forget(m->ps);
 		w->board = -1;
 		if (w->retiring) {
 			proc_describe_status(status, why, sizeof(why));
@@ -427,6 +431,9 @@ master_start(struct master *m, struct config *cf)
 	if ((m->sb = scoreboard_create(cf->status_file, SB_SLOTS,
 	    m->is_root && cf->ids_resolved ? cf->gid : (gid_t)-1)) == NULL)
 		return -1;
+	/* Always: a reload may set a limit, and the counts must be there. */
+	if ((m->ps = persource_create(PERSOURCE_ENTRIES)) == NULL)
+		return -1;
 	if (listen_open_all(cf, NULL, &ls) == -1)
 		return -1;
 	for (i = 0; i < ls.n; i++)
@@ -479,6 +486,7 @@ master_free(struct master *m)
 		(void)close(m->ready_fd);
 	scoreboard_unlink(m->sb);
 	scoreboard_destroy(m->sb);
+	persource_destroy(m->ps);
 	pidfile_remove(&m->pf);
 }
 

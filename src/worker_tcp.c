@@ -19,6 +19,7 @@
 #include "counters.h"
 #include "log.h"
 #include "monitor.h"
+#include "persource.h"
 #include "proc.h"
 #include "scoreboard.h"
 #include "sig.h"
@@ -73,10 +74,11 @@ static void	 pause_accepting(struct worker_tcp *, uint64_t);
 static void	 accept_ready(struct worker_tcp *, int);
 static void	 accept_batch(struct worker_tcp *, int);
 static void	 accept_failed(struct worker_tcp *);
-static bool	 admit(struct worker_tcp *, int, const struct sockaddr *);
+static bool	 admit(struct worker_tcp *, int, const struct sockaddr *,
+		    int *);
 static void	 refuse(struct worker_tcp *, int, const struct sockaddr *,
 		    enum stat_id);
-static void	 conn_add(struct worker_tcp *, int);
+static void	 conn_add(struct worker_tcp *, int, int);
 static void	 conn_drop(struct worker_tcp *, struct conn_entry *,
 		    enum conn_end);
 static void	 conn_service(struct worker_tcp *, struct conn_entry *);
@@ -220,7 +222,7 @@ accept_batch(struct worker_tcp *wt, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, i;
+	int fd, i, slot;
 
 	for (i = 0; i < ACCEPT_BATCH &&
 	    wt->tab.n < wt->cf->max_connections; i++) {
@@ -242,8 +244,8 @@ accept_batch(struct worker_tcp *wt, int lfd)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd != -1) {
 			wt->deferred = false;
-			if (admit(wt, fd, (struct sockaddr *)&ss))
-				conn_add(wt, fd);
+			if (admit(wt, fd, (struct sockaddr *)&ss, &slot))
+				conn_add(wt, fd, slot);
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -272,16 +274,33 @@ accept_failed(struct worker_tcp *wt)
 	wt->accept_resume_ms = wt->now_ms + ACCEPT_PAUSE_MS;
 }
 
-/* Who may connect: the access lists. */
+/*
+ * Who may connect (the access lists) and how much (the per-source limits,
+ * counted across every worker); *slot is the count to release at close.
+ */
 static bool
-admit(struct worker_tcp *wt, int fd, const struct sockaddr *sa)
+admit(struct worker_tcp *wt, int fd, const struct sockaddr *sa, int *slot)
 {
 	struct addr_key k;
 
+	*slot = -1;
 	if (!addr_key(sa, &k))
 		return true;
 	if (!config_permits(wt->cf, &k)) {
 		refuse(wt, fd, sa, STAT_TCP_REFUSED_ACCESS);
+		return false;
+	}
+	if (acl_match(wt->cf->exempt, &k))
+		return true;
+	switch (persource_admit(wt->we->ps, &k, wt->cf->tcp_ps_conns,
+	    wt->cf->tcp_ps_rate, wt->now_ms, slot)) {
+	case PERSOURCE_OK:
+		return true;
+	case PERSOURCE_LIMIT:
+		refuse(wt, fd, sa, STAT_TCP_REFUSED_LIMIT);
+		return false;
+	case PERSOURCE_RATE:
+		refuse(wt, fd, sa, STAT_TCP_REFUSED_RATE);
 		return false;
 	}
 	return true;
@@ -306,7 +325,7 @@ refuse(struct worker_tcp *wt, int fd, const struct sockaddr *sa,
 }
 
 static void
-conn_add(struct worker_tcp *wt, int fd)
+conn_add(struct worker_tcp *wt, int fd, int slot)
 {
 	struct epoll_event ev;
 	struct conn_entry *e;
@@ -314,15 +333,18 @@ conn_add(struct worker_tcp *wt, int fd)
 	if ((e = conntab_add(&wt->tab, wt->now_ms)) == NULL) {
 		log_warn("tcp worker: malloc connection");
 		(void)close(fd);
+		persource_release(wt->we->ps, slot);
 		return;
 	}
 	conn_init(&e->c, fd);
+	e->ps_slot = slot;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
 	ev.data.ptr = e;
 	if (epoll_ctl(wt->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		log_warn("tcp worker: epoll_ctl add connection");
 		(void)close(fd);
+		persource_release(wt->we->ps, slot);
 		conntab_remove(&wt->tab, e);
 		return;
 	}
@@ -340,6 +362,7 @@ conn_drop(struct worker_tcp *wt, struct conn_entry *e, enum conn_end why)
 	log_debug("tcp worker: fd %d closed (%s) after %llu bytes", e->c.fd,
 	    conn_end_name(why), (unsigned long long)e->c.bytes);
 	scoreboard_count(wt->we->sb, wt->we->board, closed_stat[why], 1);
+	persource_release(wt->we->ps, e->ps_slot);
 	conn_close(&e->c, &wt->pool);
 	conntab_remove(&wt->tab, e);
 	scoreboard_set_conns(wt->we->sb, wt->we->board, wt->tab.n);

@@ -1,5 +1,6 @@
 /* check_tcp_abuse.c: TCP under abuse: access lists, per-source limits. */
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -194,6 +195,92 @@ START_TEST(udp_access_lists_apply_before_echoing)
 }
 END_TEST
 
+#define FLOOD_N		5000
+#define FLOOD_LIMIT	100
+
+/*
+ * 5,000 connections from one source with the limit at 100, spread over
+ * two workers: at most 100 stay open, the rest are closed at once and
+ * counted, and another source is served meanwhile.
+ */
+START_TEST(tcp_per_source_limit_holds_a_flood)
+{
+	struct rlimit rl = { FLOOD_N + 256, FLOOD_N + 256 };
+	struct pollfd *pfd;
+	struct harness h;
+	int i, fd, open_n = 0;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		printf("tcp_per_source_limit_holds_a_flood: skipped: "
+		    "RLIMIT_NOFILE %d: %s\n", FLOOD_N + 256, strerror(errno));
+		return;
+	}
+	ck_assert_ptr_nonnull(pfd = calloc(FLOOD_N, sizeof(*pfd)));
+	harness_start(&h, H_TCP4, "workers = 2;\nper_source_exempt = [];\n"
+	    "tcp = { per_source_connections = 100; };");
+	for (i = 0; i < FLOOD_N; i++) {
+		pfd[i].fd = connect_from("127.0.0.3", "127.0.0.1", h.tcp4);
+		pfd[i].events = POLLIN;
+		if (i == FLOOD_N / 2) {
+			fd = connect_from("127.0.0.4", "127.0.0.1", h.tcp4);
+			ck_assert_msg(fd >= 0 && echoes(fd), "a second source "
+			    "is not served during the flood");
+			(void)close(fd);
+		}
+	}
+	ck_assert(wait_counter(&h, "tcp_refused_limit",
+	    FLOOD_N - FLOOD_LIMIT, 20000));
+	ck_assert_int_ge(poll(pfd, FLOOD_N, 0), 0);
+	for (i = 0; i < FLOOD_N; i++)
+		if (pfd[i].fd >= 0 && pfd[i].revents == 0)
+			open_n++;
+	ck_assert_msg(open_n <= FLOOD_LIMIT, "%d connections open", open_n);
+	ck_assert_int_eq(open_n, FLOOD_LIMIT);
+	/* They are served; once closed, the source may connect again. */
+	for (i = 0; i < FLOOD_N; i++)
+		if (pfd[i].fd >= 0 && pfd[i].revents == 0) {
+			ck_assert(echoes(pfd[i].fd));
+			break;
+		}
+	for (i = 0; i < FLOOD_N; i++)
+		if (pfd[i].fd >= 0)
+			(void)close(pfd[i].fd);
+	free(pfd);
+	harness_assert_serves_tcp(&h, 2);
+	fd = -1;
+	for (i = 0; i < 50 && fd == -1; i++) {
+		fd = connect_from("127.0.0.3", "127.0.0.1", h.tcp4);
+		if (fd >= 0 && !echoes(fd)) {
+			(void)close(fd);
+			fd = -1;
+			(void)poll(NULL, 0, 100);
+		}
+	}
+	ck_assert_msg(fd >= 0, "the source stays refused after closing all");
+	(void)close(fd);
+	harness_stop(&h);
+}
+END_TEST
+
+/* New connections a second: the excess is closed at once and counted. */
+START_TEST(tcp_per_source_rate_refuses_the_excess)
+{
+	struct harness h;
+	long long refused;
+	int i, fd;
+
+	harness_start(&h, H_TCP4, "per_source_exempt = [];\n"
+	    "tcp = { per_source_rate = 5; };");
+	for (i = 0; i < 40; i++)
+		if ((fd = connect_from("127.0.0.5", "127.0.0.1", h.tcp4)) >= 0)
+			(void)close(fd);
+	ck_assert(wait_counter(&h, "tcp_refused_rate", 20, 5000));
+	refused = counter(&h, "tcp_refused_rate");
+	ck_assert_msg(refused <= 35, "%lld of 40 refused", refused);
+	harness_stop(&h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -205,6 +292,8 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, tcp_access_lists_apply_at_accept);
 	tcase_add_test(tc, udp_access_lists_apply_before_echoing);
+	tcase_add_test(tc, tcp_per_source_limit_holds_a_flood);
+	tcase_add_test(tc, tcp_per_source_rate_refuses_the_excess);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

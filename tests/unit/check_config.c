@@ -39,6 +39,8 @@ START_TEST(config_defaults_match_sample)
 	ck_assert(config_port_denied(cf, 2049));
 	ck_assert_int_eq(cf->udp_rcvbuf, 0);
 	ck_assert_int_eq(cf->udp_rate, 100);
+	ck_assert_int_eq(cf->tcp_ps_conns, 0);
+	ck_assert_int_eq(cf->tcp_ps_rate, 0);
 	ck_assert_int_eq(cf->udp_burst, 200);
 	ck_assert_uint_eq(acl_ranges(cf->allow), 0);
 	ck_assert_uint_eq(acl_ranges(cf->deny), 0);
@@ -203,6 +205,10 @@ static const struct {
 	  "t.conf:1: access.alow: unknown key (did you mean allow?)" },
 	{ "udp = { per_source_rate = 1000001; };\n",
 	  "t.conf:1: udp.per_source_rate: 1000001 is out of range (0..1000000)" },
+	{ "tcp = { per_source_connections = -1; };\n",
+	  "t.conf:1: tcp.per_source_connections: -1 is out of range (0..1000000)" },
+	{ "tcp = { per_source_rate = 1000001; };\n",
+	  "t.conf:1: tcp.per_source_rate: 1000001 is out of range (0..1000000)" },
 	{ "udp = { per_source_burst = 0; };\n",
 	  "t.conf:1: udp.per_source_burst: 0 is out of range (1..1000000)" },
 	{ "shutdown_timeout = 3601;\n",
