@@ -7,7 +7,7 @@ set -eu
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
 ./scripts/deps.sh build-essential autoconf automake pkg-config \
-    libconfig-dev check iproute2 python3
+    libconfig-dev check iproute2 python3 haproxy
 
 status=0
 rm -f build/package-test.log

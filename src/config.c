@@ -40,7 +40,8 @@ static const char *udp_keys[] = { "deny_source_ports", "receive_buffer",
 	"per_source_rate", "per_source_burst", NULL };
 static const char *access_keys[] = { "allow", "deny", NULL };
 static const char *log_keys[] = { "facility", "level", NULL };
-static const char *listen_keys[] = { "protocol", "address", "port", NULL };
+static const char *listen_keys[] = { "protocol", "address", "port",
+	"proxy_protocol", NULL };
 
 static void	 load_workers(struct loader *, const config_setting_t *);
 static void	 load_listen(struct loader *, const config_setting_t *);
@@ -94,6 +95,7 @@ static void
 load_listen_entry(struct loader *l, const config_setting_t *e, size_t i)
 {
 	struct config_listen *li = &l->cf->listens[i];
+	const config_setting_t *s;
 	char prefix[32], *proto = NULL;
 	int port = -1;
 
@@ -122,6 +124,13 @@ load_listen_entry(struct loader *l, const config_setting_t *e, size_t i)
 		    "%sprotocol: \"%s\" is not \"tcp\" or \"udp\"", prefix,
 		    proto);
 	free(proto);
+	if ((s = config_member(l, e, prefix, "proxy_protocol",
+	    CONFIG_TYPE_BOOL)) != NULL) {
+		li->proxy_protocol = config_setting_get_bool(s);
+		if (li->proxy_protocol && li->proto != PROTO_TCP)
+			config_diag(l, s, "%sproxy_protocol: only for "
+			    "protocol \"tcp\"", prefix);
+	}
 	if (li->address == NULL) {
 		config_diag(l, e,
 		    "%saddress: missing (for example \"0.0.0.0\" or "

@@ -24,6 +24,7 @@ struct config_listen {
 	char			*address;
 	uint16_t		 port;
 	struct addr		 addr;		/* address and port, parsed */
+	bool			 proxy_protocol;	/* TCP: a PROXY header first */
 };
 
 /* A loaded configuration is immutable; a reload builds a new one. */

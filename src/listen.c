@@ -197,6 +197,7 @@ listen_open_all(const struct config *cf, const struct listener_set *old,
 				goto fail;
 		}
 		set->n++;
+		li->proxy = cf->listens[i].proxy_protocol;
 		if (li->proto == PROTO_UDP && cf->udp_rcvbuf > 0)
 			set_rcvbuf(li, cf->udp_rcvbuf);
 	}

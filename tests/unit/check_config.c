@@ -205,6 +205,9 @@ static const struct {
 	  "t.conf:1: access.alow: unknown key (did you mean allow?)" },
 	{ "udp = { per_source_rate = 1000001; };\n",
 	  "t.conf:1: udp.per_source_rate: 1000001 is out of range (0..1000000)" },
+	{ "listen = ( { protocol = \"udp\"; address = \"::1\"; port = 7; "
+	  "proxy_protocol = true; } );\n",
+	  "t.conf:1: listen.[0].proxy_protocol: only for protocol \"tcp\"" },
 	{ "tcp = { per_source_connections = -1; };\n",
 	  "t.conf:1: tcp.per_source_connections: -1 is out of range (0..1000000)" },
 	{ "tcp = { per_source_rate = 1000001; };\n",
