@@ -57,6 +57,30 @@ addr_format(const struct sockaddr *sa, char *buf, size_t buf_len)
 	return buf;
 }
 
+bool
+addr_key(const struct sockaddr *sa, struct addr_key *k)
+{
+	const uint8_t *b;
+	int i;
+
+	if (sa->sa_family == AF_INET) {
+		b = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+		k->hi = 0;
+		k->lo = UINT64_C(0xffff) << 32 | (uint64_t)b[0] << 24 |
+		    (uint64_t)b[1] << 16 | (uint64_t)b[2] << 8 | b[3];
+		return true;
+	}
+	if (sa->sa_family != AF_INET6)
+		return false;
+	b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	k->hi = k->lo = 0;
+	for (i = 0; i < 8; i++) {
+		k->hi = k->hi << 8 | b[i];
+		k->lo = k->lo << 8 | b[i + 8];
+	}
+	return true;
+}
+
 uint16_t
 addr_port(const struct sockaddr *sa)
 {

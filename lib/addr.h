@@ -15,7 +15,18 @@ struct addr {
 	socklen_t		 len;
 };
 
+/*
+ * An address as one 128-bit number, for tables and prefix matching: IPv6
+ * as is, IPv4 as its IPv4-mapped form ::ffff:a.b.c.d, so both families
+ * share one order and an IPv4 prefix also matches a mapped address.
+ */
+struct addr_key {
+	uint64_t		 hi, lo;
+};
+
 int		 addr_parse(const char *, uint16_t, struct addr *);
+/* Fills `k` and returns true for AF_INET and AF_INET6, else false. */
+bool		 addr_key(const struct sockaddr *, struct addr_key *);
 const char	*addr_format(const struct sockaddr *, char *, size_t);
 uint16_t	 addr_port(const struct sockaddr *);
 bool		 addr_equal(const struct addr *, const struct addr *);

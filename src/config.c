@@ -18,22 +18,30 @@
 
 #include <libconfig.h>
 
+#include "acl.h"
 #include "config.h"
 #include "config_get.h"
 #include "config_scan.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #define DEFAULT_DENY_PORTS	"0-1023", "2049"
+#define DEFAULT_UDP_RATE	100	/* per source, a second */
+#define DEFAULT_UDP_BURST	200
 
 
 static const char *root_keys[] = { "workers", "listen", "tcp", "udp",
 	"shutdown_timeout", "worker_timeout", "user", "group", "pidfile",
-	"status_file", "log", NULL };
+	"status_file", "log", "access", "per_source_exempt", NULL };
 static const char *tcp_keys[] = { "backlog", "accept_lock",
-	"max_connections", "idle_timeout", NULL };
-static const char *udp_keys[] = { "deny_source_ports", NULL };
+	"max_connections", "idle_timeout", "per_source_connections",
+	"per_source_rate", NULL };
+static const char *udp_keys[] = { "deny_source_ports", "receive_buffer",
+	"per_source_rate", "per_source_burst", NULL };
+static const char *access_keys[] = { "allow", "deny", NULL };
 static const char *log_keys[] = { "facility", "level", NULL };
-static const char *listen_keys[] = { "protocol", "address", "port", NULL };
+static const char *listen_keys[] = { "protocol", "address", "port",
+	"proxy_protocol", NULL };
 
 static void	 load_workers(struct loader *, const config_setting_t *);
 static void	 load_listen(struct loader *, const config_setting_t *);
@@ -43,6 +51,10 @@ static void	 load_tcp(struct loader *, const config_setting_t *);
 static void	 load_udp(struct loader *, const config_setting_t *);
 static int	 deny_range(struct loader *, const config_setting_t *,
 		    const char *);
+static struct acl *load_cidrs(struct loader *, const config_setting_t *,
+		    const char *, const char *);
+static void	 set_acl(struct acl **, struct acl *);
+static void	 load_access(struct loader *, const config_setting_t *);
 static void	 load_log(struct loader *, const config_setting_t *);
 static void	 check_absolute(struct loader *, const config_setting_t *,
 		    const char *, const char *);
@@ -83,6 +95,7 @@ static void
 load_listen_entry(struct loader *l, const config_setting_t *e, size_t i)
 {
 	struct config_listen *li = &l->cf->listens[i];
+	const config_setting_t *s;
 	char prefix[32], *proto = NULL;
 	int port = -1;
 
@@ -111,6 +124,13 @@ load_listen_entry(struct loader *l, const config_setting_t *e, size_t i)
 		    "%sprotocol: \"%s\" is not \"tcp\" or \"udp\"", prefix,
 		    proto);
 	free(proto);
+	if ((s = config_member(l, e, prefix, "proxy_protocol",
+	    CONFIG_TYPE_BOOL)) != NULL) {
+		li->proxy_protocol = config_setting_get_bool(s);
+		if (li->proxy_protocol && li->proto != PROTO_TCP)
+			config_diag(l, s, "%sproxy_protocol: only for "
+			    "protocol \"tcp\"", prefix);
+	}
 	if (li->address == NULL) {
 		config_diag(l, e,
 		    "%saddress: missing (for example \"0.0.0.0\" or "
@@ -187,6 +207,10 @@ load_tcp(struct loader *l, const config_setting_t *root)
 	    &l->cf->max_connections);
 	config_get_int(l, tcp, "tcp.", "idle_timeout", 0, 86400 * 365,
 	    &l->cf->idle_timeout_s);
+	config_get_int(l, tcp, "tcp.", "per_source_connections", 0, 1000000,
+	    &l->cf->tcp_ps_conns);
+	config_get_int(l, tcp, "tcp.", "per_source_rate", 0, RATELIMIT_MAX,
+	    &l->cf->tcp_ps_rate);
 	config_get_string(l, tcp, "tcp.", "accept_lock", &lock);
 	if (lock == NULL)
 		return;
@@ -240,6 +264,12 @@ load_udp(struct loader *l, const config_setting_t *root)
 	    CONFIG_TYPE_GROUP)) == NULL)
 		return;
 	config_check_keys(l, udp, "udp.", udp_keys);
+	config_get_int(l, udp, "udp.", "receive_buffer", 0,
+	    CONFIG_RCVBUF_MAX, &l->cf->udp_rcvbuf);
+	config_get_int(l, udp, "udp.", "per_source_rate", 0, RATELIMIT_MAX,
+	    &l->cf->udp_rate);
+	config_get_int(l, udp, "udp.", "per_source_burst", 1, RATELIMIT_MAX,
+	    &l->cf->udp_burst);
 	if ((s = config_setting_get_member(udp, "deny_source_ports")) == NULL)
 		return;
 	t = config_setting_type(s);
@@ -264,6 +294,91 @@ load_udp(struct loader *l, const config_setting_t *root)
 			    "udp.deny_source_ports: expected a port "
 			    "or a range string, got %s", config_type_name(t));
 	}
+}
+
+/* The list `name`, called `key` in messages, as an acl; NULL if not. */
+static struct acl *
+load_cidrs(struct loader *l, const config_setting_t *group, const char *name,
+    const char *key)
+{
+	const config_setting_t *s, *e;
+	struct acl_prefix *p = NULL;
+	struct acl *a = NULL;
+	const char *text;
+	int i, n, t, bad = 0;
+
+	if ((s = config_setting_get_member(group, name)) == NULL)
+		return NULL;
+	t = config_setting_type(s);
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		config_diag(l, s, "%s: expected an array like "
+		    "[ \"192.0.2.0/24\", \"2001:db8::/32\" ], got %s", key,
+		    config_type_name(t));
+		return NULL;
+	}
+	n = config_setting_length(s);
+	if (n > 0 && (p = calloc(n, sizeof(*p))) == NULL) {
+		config_diag(l, s, "%s: %s", key, strerror(errno));
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, i);
+		if ((text = config_setting_get_string(e)) == NULL) {
+			config_diag(l, e, "%s: expected a CIDR string, got %s",
+			    key, config_type_name(config_setting_type(e)));
+			bad++;
+			continue;
+		}
+		switch (acl_parse(text, &p[i])) {
+		case ACL_PARSE_OK:
+			continue;
+		case ACL_PARSE_SYNTAX:
+			config_diag(l, e, "%s: \"%s\" is not an address or a "
+			    "prefix like \"192.0.2.0/24\" or \"2001:db8::/32\"",
+			    key, text);
+			break;
+		case ACL_PARSE_LENGTH:
+			config_diag(l, e, "%s: \"%s\": the prefix length is "
+			    "out of range (0..32 for IPv4, 0..128 for IPv6)",
+			    key, text);
+			break;
+		case ACL_PARSE_HOST_BITS:
+			config_diag(l, e, "%s: \"%s\" has bits set past its "
+			    "prefix length (give the network address)", key,
+			    text);
+			break;
+		}
+		bad++;
+	}
+	if (bad == 0 && (a = acl_create(p, n)) == NULL)
+		config_diag(l, s, "%s: %s", key, strerror(errno));
+	free(p);
+	return a;
+}
+
+/* Replace `*slot` only with a list that loaded. */
+static void
+set_acl(struct acl **slot, struct acl *a)
+{
+	if (a == NULL)
+		return;
+	acl_destroy(*slot);
+	*slot = a;
+}
+
+static void
+load_access(struct loader *l, const config_setting_t *root)
+{
+	const config_setting_t *ac;
+
+	set_acl(&l->cf->exempt, load_cidrs(l, root, "per_source_exempt",
+	    "per_source_exempt"));
+	if ((ac = config_member(l, root, "", "access",
+	    CONFIG_TYPE_GROUP)) == NULL)
+		return;
+	config_check_keys(l, ac, "access.", access_keys);
+	set_acl(&l->cf->allow, load_cidrs(l, ac, "allow", "access.allow"));
+	set_acl(&l->cf->deny, load_cidrs(l, ac, "deny", "access.deny"));
 }
 
 static void
@@ -367,9 +482,12 @@ set_defaults(struct config *cf)
 		{ PROTO_TCP, "0.0.0.0" }, { PROTO_TCP, "::" },
 		{ PROTO_UDP, "0.0.0.0" }, { PROTO_UDP, "::" },
 	};
+	struct acl_prefix loopback[2];
 	size_t i;
 	unsigned p;
 
+	(void)acl_parse("127.0.0.0/8", &loopback[0]);
+	(void)acl_parse("::1/128", &loopback[1]);
 	cf->workers = 4;
 	cf->backlog = 511;
 	cf->accept_lock = ACCEPTLOCK_MUTEX;
@@ -378,6 +496,11 @@ set_defaults(struct config *cf)
 	for (p = 0; p <= 1023; p++)
 		cf->deny_ports[p / 8] |= 1U << (p % 8);
 	cf->deny_ports[2049 / 8] |= 1U << (2049 % 8);
+	cf->udp_rate = DEFAULT_UDP_RATE;
+	cf->udp_burst = DEFAULT_UDP_BURST;
+	cf->allow = acl_create(NULL, 0);
+	cf->deny = acl_create(NULL, 0);
+	cf->exempt = acl_create(loopback, 2);
 	cf->shutdown_timeout_s = 10;
 	cf->user = strdup("echod");
 	cf->group = strdup("echod");
@@ -463,6 +586,7 @@ load(config_t *lc, int ok, const char *name, const char *text, int flags,
 	load_listen(&l, root);
 	load_tcp(&l, root);
 	load_udp(&l, root);
+	load_access(&l, root);
 	config_get_int(&l, root, "", "shutdown_timeout", 0, 3600,
 	    &l.cf->shutdown_timeout_s);
 	config_get_string(&l, root, "", "user", &l.cf->user);
@@ -477,7 +601,8 @@ load(config_t *lc, int ok, const char *name, const char *text, int flags,
 		resolve_ids(&l, root);
 	if (d->count == 0 && (l.cf->user == NULL || l.cf->group == NULL ||
 	    l.cf->pidfile == NULL || l.cf->status_file == NULL ||
-	    l.cf->listens == NULL))
+	    l.cf->listens == NULL || l.cf->allow == NULL ||
+	    l.cf->deny == NULL || l.cf->exempt == NULL))
 		(void)snprintf(d->msg[d->count++], CONFIG_DIAG_LEN, "%s: %s",
 		    name, strerror(ENOMEM));
 	if (d->count > 0) {
@@ -564,6 +689,9 @@ config_free(struct config *cf)
 	free(cf->group);
 	free(cf->pidfile);
 	free(cf->status_file);
+	acl_destroy(cf->allow);
+	acl_destroy(cf->deny);
+	acl_destroy(cf->exempt);
 	free(cf);
 }
 
@@ -571,6 +699,17 @@ bool
 config_port_denied(const struct config *cf, uint16_t port)
 {
 	return (cf->deny_ports[port / 8] & (1U << (port % 8))) != 0;
+}
+
+/*
+ * An address is served when the allow list is empty or holds it, and the
+ * deny list does not: a denied address inside an allowed prefix is denied.
+ */
+bool
+config_permits(const struct config *cf, const struct addr_key *k)
+{
+	return (acl_ranges(cf->allow) == 0 || acl_match(cf->allow, k)) &&
+	    !acl_match(cf->deny, k);
 }
 
 bool

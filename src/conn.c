@@ -178,6 +178,14 @@ conn_end_name(enum conn_end why)
 		return "idle timeout";
 	case CONN_END_SHUTDOWN:
 		return "shutdown";
+	case CONN_END_PROXY:
+		return "no valid PROXY header";
+	case CONN_END_ACCESS:
+		return "refused by the access lists";
+	case CONN_END_LIMIT:
+		return "over the per-source limit";
+	case CONN_END_RATE:
+		return "over the per-source rate";
 	default:
 		return "?";
 	}

@@ -37,6 +37,10 @@ enum conn_end {
 	CONN_END_ERROR,		/* reset, or another socket error */
 	CONN_END_IDLE,		/* silent for tcp.idle_timeout */
 	CONN_END_SHUTDOWN,	/* the worker stopped before the client */
+	CONN_END_PROXY,		/* no valid PROXY header in time */
+	CONN_END_ACCESS,	/* the PROXY header's client: access lists */
+	CONN_END_LIMIT,		/* ... over tcp.per_source_connections */
+	CONN_END_RATE,		/* ... over tcp.per_source_rate */
 	CONN_END_NREASONS
 };
 

@@ -16,6 +16,8 @@ struct conn_entry {
 	struct conn		 c;
 	uint64_t		 active_ms;	/* last byte moved */
 	bool			 queued;	/* on the run queue */
+	int			 ps_slot;	/* persource.c's; -1: none */
+	bool			 proxy_wait;	/* its PROXY header not yet read */
 	struct conn_entry	*prev;		/* oldest activity first */
 	struct conn_entry	*next;
 	struct conn_entry	*run_next;

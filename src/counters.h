@@ -13,12 +13,18 @@ enum stat_id {
 	STAT_TCP_CLOSED_ERROR,		/* reset or another socket error */
 	STAT_TCP_CLOSED_IDLE,		/* tcp.idle_timeout */
 	STAT_TCP_CLOSED_SHUTDOWN,	/* the worker stopped first */
+	STAT_TCP_REFUSED_LIMIT,		/* tcp.per_source_connections */
+	STAT_TCP_REFUSED_RATE,		/* tcp.per_source_rate */
+	STAT_TCP_REFUSED_ACCESS,	/* access lists */
+	STAT_TCP_REFUSED_PROXY,		/* bad, missing or slow PROXY header */
 	STAT_TCP_BYTES,			/* echoed on TCP */
 	STAT_UDP_ECHOED,
 	STAT_UDP_BYTES,
 	STAT_UDP_DROPPED_PORT,		/* udp.deny_source_ports, ours */
 	STAT_UDP_DROPPED_SOURCE,	/* reflector or forged source */
 	STAT_UDP_DROPPED_DEST,		/* sent to broadcast or multicast */
+	STAT_UDP_DROPPED_RATE,		/* udp.per_source_rate */
+	STAT_UDP_DROPPED_ACCESS,	/* access lists */
 	STAT_N
 };
 

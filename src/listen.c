@@ -21,6 +21,7 @@
 static int	 listen_open(struct listener *, int);
 static void	 note_backlog(const struct listener *, int);
 static int	 set_options(struct listener *, const char *);
+static void	 set_rcvbuf(const struct listener *, int);
 static int	 set_opt(int, int, int, const char *, const char *);
 static int	 set_opt_val(int, int, int, int, const char *, const char *);
 static const struct listener *find_kept(const struct listener_set *,
@@ -180,6 +181,38 @@ listen_adopt(struct listener *li, int fd, const struct addr *want)
 }
 
 /*
+ * Bursts overflow the kernel's default receive buffer (208 KiB).  Past
+ * net.core.rmem_max only CAP_NET_ADMIN may go (SO_RCVBUFFORCE); without
+ * it the kernel caps the size, so say what it granted.  A socket kept
+ * across a reload gets the new size too.
+ */
+static void
+set_rcvbuf(const struct listener *li, int bytes)
+{
+	socklen_t len = sizeof(int);
+	int got;
+
+	if (setsockopt(li->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes,
+	    sizeof(bytes)) == 0)
+		return;
+	if (errno != EPERM) {
+		log_warn("setsockopt SO_RCVBUFFORCE on %s", li->name);
+		return;
+	}
+	if (setsockopt(li->fd, SOL_SOCKET, SO_RCVBUF, &bytes,
+	    sizeof(bytes)) == -1) {
+		log_warn("setsockopt SO_RCVBUF on %s", li->name);
+		return;
+	}
+	/* The kernel doubles the size asked for its bookkeeping. */
+	if (getsockopt(li->fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 &&
+	    got / 2 < bytes)
+		log_notice("udp.receive_buffer: %s has %d bytes of the %d "
+		    "asked (no CAP_NET_ADMIN: raise net.core.rmem_max)",
+		    li->name, got / 2, bytes);
+}
+
+/*
  * The old listener to carry over for `cl`, one not yet taken by an
  * earlier entry of `set`: two "port = 0" entries on one address match the
  * same configuration, and each must keep a socket of its own.
@@ -231,6 +264,9 @@ listen_open_all(const struct config *cf, const struct listener_set *old,
 				goto fail;
 		}
 		set->n++;
+		li->proxy = cf->listens[i].proxy_protocol;
+		if (li->proto == PROTO_UDP && cf->udp_rcvbuf > 0)
+			set_rcvbuf(li, cf->udp_rcvbuf);
 	}
 	return 0;
 fail:

@@ -14,6 +14,7 @@ struct listener {
 	struct addr		 bound;		/* as bound (getsockname) */
 	int			 fd;
 	bool			 kept;		/* carried over from a reload */
+	bool			 proxy;		/* expects a PROXY header */
 	char			 name[ADDR_STRLEN + 8];	/* "tcp 1.2.3.4:7" */
 };
 

@@ -76,6 +76,7 @@ spawn_child(struct master *m, struct generation *g, struct worker *w)
 	we.ls = &g->ls;
 	we.lock = g->lock;
 	we.sb = m->sb;
+	we.ps = m->ps;
 	we.board = w->board;
 	/* Without a lock the kernel picks the worker; sharing is moot. */
 	we.share_bursts = g->cf->accept_lock != ACCEPTLOCK_NONE;
@@ -136,6 +137,9 @@ master_reap(struct master *m)
 			continue;
 		w->pid = 0;
 		scoreboard_release(m->sb, w->board);
+		if (w->kind == WORKER_TCP && (!WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0))
+			persource_forget(m->ps);
 		w->board = -1;
 		if (w->retiring) {
 			proc_describe_status(status, why, sizeof(why));
@@ -443,6 +447,9 @@ master_start(struct master *m, struct config *cf)
 		if (handoff_listen(cf, m->opts->config_path, &ls) == -1)
 			return -1;
 	}
+	/* Always: a reload may set a limit, and the counts must be there. */
+	if ((m->ps = persource_create(PERSOURCE_ENTRIES)) == NULL)
+		return -1;
 	master_raise_nofile(cf);
 	if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
 		log_warn("pipe");
@@ -495,6 +502,7 @@ master_free(struct master *m)
 		(void)close(m->ready_fd);
 	scoreboard_unlink(m->sb);
 	scoreboard_destroy(m->sb);
+	persource_destroy(m->ps);
 	pidfile_remove(&m->pf);
 }
 

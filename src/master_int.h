@@ -9,6 +9,7 @@
 #include "generation.h"
 #include "master.h"
 #include "monitor.h"
+#include "persource.h"
 #include "pidfile.h"
 #include "scoreboard.h"
 
@@ -18,6 +19,7 @@
 #define INIT_FAILURES_MAX	3	/* then the master gives up */
 #define START_TIMEOUT_MS	10000	/* a reload's workers must serve by */
 #define FDS_PER_WORKER		64	/* listeners, epoll, logging, slack */
+#define PERSOURCE_ENTRIES	65536	/* TCP sources tracked at once */
 /* Room for a full generation serving, one starting and two draining. */
 #define SB_SLOTS		(4 * (CONFIG_WORKERS_MAX + 1))
 
@@ -42,6 +44,7 @@ struct master {
 	uint64_t		 stop_kill_ms;
 	struct pidfile		 pf;
 	struct scoreboard	*sb;		/* every worker's slot */
+	struct persource	*ps;		/* per-source TCP counts */
 	struct monitor		 mon;
 	int			 wake[2];	/* workers: "I serve" */
 	int			 ready_fd;	/* daemon: the launcher waits */

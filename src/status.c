@@ -59,20 +59,29 @@ status_print_text(FILE *f, const struct sb_snapshot *ss)
 	    (unsigned long long)ss->mstat[MSTAT_HUNG]);
 	(void)fprintf(f, "tcp: %d open, %llu accepted, %llu bytes echoed; "
 	    "closed %llu by the client, %llu on an error, %llu idle, %llu at "
-	    "shutdown\n", open_conns(ss),
+	    "shutdown; refused %llu over the per-source limit, %llu over the "
+	    "per-source rate, %llu by the access lists, %llu for the PROXY "
+	    "header\n", open_conns(ss),
 	    (unsigned long long)t[STAT_TCP_ACCEPTED],
 	    (unsigned long long)t[STAT_TCP_BYTES],
 	    (unsigned long long)t[STAT_TCP_CLOSED_CLIENT],
 	    (unsigned long long)t[STAT_TCP_CLOSED_ERROR],
 	    (unsigned long long)t[STAT_TCP_CLOSED_IDLE],
-	    (unsigned long long)t[STAT_TCP_CLOSED_SHUTDOWN]);
+	    (unsigned long long)t[STAT_TCP_CLOSED_SHUTDOWN],
+	    (unsigned long long)t[STAT_TCP_REFUSED_LIMIT],
+	    (unsigned long long)t[STAT_TCP_REFUSED_RATE],
+	    (unsigned long long)t[STAT_TCP_REFUSED_ACCESS],
+	    (unsigned long long)t[STAT_TCP_REFUSED_PROXY]);
 	(void)fprintf(f, "udp: %llu datagrams echoed, %llu bytes; dropped %llu "
 	    "for the source port, %llu for the source address, %llu for the "
-	    "destination\n", (unsigned long long)t[STAT_UDP_ECHOED],
+	    "destination, %llu over the per-source rate, %llu by the access "
+	    "lists\n", (unsigned long long)t[STAT_UDP_ECHOED],
 	    (unsigned long long)t[STAT_UDP_BYTES],
 	    (unsigned long long)t[STAT_UDP_DROPPED_PORT],
 	    (unsigned long long)t[STAT_UDP_DROPPED_SOURCE],
-	    (unsigned long long)t[STAT_UDP_DROPPED_DEST]);
+	    (unsigned long long)t[STAT_UDP_DROPPED_DEST],
+	    (unsigned long long)t[STAT_UDP_DROPPED_RATE],
+	    (unsigned long long)t[STAT_UDP_DROPPED_ACCESS]);
 	(void)fprintf(f, "\n%8s %-4s %3s %4s %-9s %7s %10s %6s\n", "PID",
 	    "KIND", "#", "GEN", "STATE", "CONNS", "ACCEPTED", "BEAT");
 	for (i = 0; i < ss->nw; i++) {

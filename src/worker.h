@@ -9,6 +9,7 @@
 #include "acceptlock.h"
 #include "config.h"
 #include "listen.h"
+#include "persource.h"
 #include "scoreboard.h"
 
 /* What the master hands a worker across fork; read-only in the worker. */
@@ -17,6 +18,7 @@ struct worker_env {
 	struct listener_set	*ls;
 	struct acceptlock	*lock;		/* TCP workers only */
 	struct scoreboard	*sb;		/* the generation's */
+	struct persource	*ps;		/* TCP workers: every one's */
 	int			 board;		/* our slot in sb */
 	bool			 share_bursts;	/* TCP workers > 1, a lock */
 	pid_t			 master_pid;

@@ -11,13 +11,17 @@
 #include <unistd.h>
 
 #include "acceptlock.h"
+#include "addr.h"
 #include "buf.h"
 #include "clock.h"
 #include "conn.h"
 #include "conntab.h"
+#include "counters.h"
 #include "log.h"
 #include "monitor.h"
+#include "persource.h"
 #include "proc.h"
+#include "proxyproto.h"
 #include "scoreboard.h"
 #include "sig.h"
 #include "worker.h"
@@ -30,6 +34,8 @@
 #define STALL_RETRY_MS		100	/* stalled connections: conn.h */
 #define SPARE_CONNS_MAX		256
 #define SPARE_BUFS_MAX		64
+#define PROXY_TIMEOUT_MS	5000	/* for a PROXY header to arrive */
+#define PROXY_CHECK_MS		250	/* how often late ones are looked for */
 #define LISTENER_TAG		(UINT64_C(1) << 63)
 #define SIGNAL_TAG		(UINT64_C(1) << 62)	/* never a pointer */
 
@@ -41,7 +47,10 @@ struct worker_tcp {
 	bool			 want_drain;	/* TERM or INT seen */
 	bool			 want_quit;	/* QUIT seen */
 	int			*lfds;		/* TCP listeners */
+	bool			*lproxy;	/* each expects a PROXY header */
 	size_t			 nlfds;
+	int			 nproxy_wait;	/* connections without one yet */
+	uint64_t		 proxy_check_ms;
 	bool			 listening;	/* listeners in the epoll set */
 	bool			 draining;
 	int			 lock_busy;	/* lock races lost in a row */
@@ -64,6 +73,10 @@ static const enum stat_id closed_stat[CONN_END_NREASONS] = {
 	[CONN_END_ERROR] = STAT_TCP_CLOSED_ERROR,
 	[CONN_END_IDLE] = STAT_TCP_CLOSED_IDLE,
 	[CONN_END_SHUTDOWN] = STAT_TCP_CLOSED_SHUTDOWN,
+	[CONN_END_PROXY] = STAT_TCP_REFUSED_PROXY,
+	[CONN_END_ACCESS] = STAT_TCP_REFUSED_ACCESS,
+	[CONN_END_LIMIT] = STAT_TCP_REFUSED_LIMIT,
+	[CONN_END_RATE] = STAT_TCP_REFUSED_RATE,
 };
 
 static void	 tcp_setup(struct worker_tcp *);
@@ -74,7 +87,18 @@ static void	 pause_accepting(struct worker_tcp *, uint64_t);
 static void	 accept_ready(struct worker_tcp *, int);
 static void	 accept_batch(struct worker_tcp *, int);
 static void	 accept_failed(struct worker_tcp *);
-static void	 conn_add(struct worker_tcp *, int);
+static enum stat_id check_source(struct worker_tcp *,
+		    const struct sockaddr *, int *);
+static bool	 admit(struct worker_tcp *, int, const struct sockaddr *,
+		    int *);
+static bool	 is_proxy(struct worker_tcp *, int);
+static void	 proxy_header(struct worker_tcp *, struct conn_entry *);
+static void	 proxy_admit(struct worker_tcp *, struct conn_entry *,
+		    struct sockaddr_storage *);
+static void	 expire_proxy(struct worker_tcp *);
+static void	 refuse(struct worker_tcp *, int, const struct sockaddr *,
+		    enum stat_id);
+static void	 conn_add(struct worker_tcp *, int, int, bool);
 static void	 conn_drop(struct worker_tcp *, struct conn_entry *,
 		    enum conn_end);
 static void	 conn_service(struct worker_tcp *, struct conn_entry *);
@@ -100,7 +124,8 @@ tcp_setup(struct worker_tcp *wt)
 		log_err("tcp worker: epoll_create1");
 		exit(PROC_EXIT_INIT);
 	}
-	if ((wt->lfds = calloc(ls->n, sizeof(*wt->lfds))) == NULL) {
+	if ((wt->lfds = calloc(ls->n, sizeof(*wt->lfds))) == NULL ||
+	    (wt->lproxy = calloc(ls->n, sizeof(*wt->lproxy))) == NULL) {
 		log_err("tcp worker: calloc");
 		exit(PROC_EXIT_INIT);
 	}
@@ -112,8 +137,10 @@ tcp_setup(struct worker_tcp *wt)
 		exit(PROC_EXIT_INIT);
 	}
 	for (i = 0; i < ls->n; i++)
-		if (ls->l[i].proto == PROTO_TCP && ls->l[i].fd != -1)
+		if (ls->l[i].proto == PROTO_TCP && ls->l[i].fd != -1) {
+			wt->lproxy[wt->nlfds] = ls->l[i].proxy;
 			wt->lfds[wt->nlfds++] = ls->l[i].fd;
+		}
 	buf_pool_init(&wt->pool, SPARE_BUFS_MAX);
 	conntab_init(&wt->tab, SPARE_CONNS_MAX);
 	wt->accept_rl.interval_ms = 10000;
@@ -229,8 +256,10 @@ accept_ready(struct worker_tcp *wt, int lfd)
 static void
 accept_batch(struct worker_tcp *wt, int lfd)
 {
+	struct sockaddr_storage ss;
 	uint64_t suppressed;
-	int fd, i, lost = 0;
+	socklen_t len;
+	int fd, i, slot, lost = 0;
 
 	for (i = 0; i < ACCEPT_BATCH &&
 	    wt->tab.n < wt->cf->max_connections; i++) {
@@ -247,10 +276,16 @@ accept_batch(struct worker_tcp *wt, int lfd)
 			pause_accepting(wt, LOCK_RETRY_MS);
 			return;
 		}
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		len = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd != -1) {
 			wt->deferred = false;
-			conn_add(wt, fd);
+			/* Behind a proxy, the client is known from its header. */
+			if (is_proxy(wt, lfd))
+				conn_add(wt, fd, -1, true);
+			else if (admit(wt, fd, (struct sockaddr *)&ss, &slot))
+				conn_add(wt, fd, slot, false);
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -292,8 +327,154 @@ accept_failed(struct worker_tcp *wt)
 	wt->accept_resume_ms = wt->now_ms + ACCEPT_PAUSE_MS;
 }
 
+/*
+ * Who may connect (the access lists) and how much (the per-source limits,
+ * counted across every worker): STAT_N if `sa` may, else the refusal's
+ * counter.  *slot is the count to release at close.
+ */
+static enum stat_id
+check_source(struct worker_tcp *wt, const struct sockaddr *sa, int *slot)
+{
+	struct addr_key k;
+
+	*slot = -1;
+	if (!addr_key(sa, &k))
+		return STAT_N;
+	if (!config_permits(wt->cf, &k))
+		return STAT_TCP_REFUSED_ACCESS;
+	if (acl_match(wt->cf->exempt, &k))
+		return STAT_N;
+	switch (persource_admit(wt->we->ps, &k, wt->cf->tcp_ps_conns,
+	    wt->cf->tcp_ps_rate, wt->now_ms, slot)) {
+	case PERSOURCE_LIMIT:
+		return STAT_TCP_REFUSED_LIMIT;
+	case PERSOURCE_RATE:
+		return STAT_TCP_REFUSED_RATE;
+	default:
+		return STAT_N;
+	}
+}
+
+static bool
+admit(struct worker_tcp *wt, int fd, const struct sockaddr *sa, int *slot)
+{
+	enum stat_id why = check_source(wt, sa, slot);
+
+	if (why == STAT_N)
+		return true;
+	refuse(wt, fd, sa, why);
+	return false;
+}
+
+static bool
+is_proxy(struct worker_tcp *wt, int lfd)
+{
+	size_t i;
+
+	for (i = 0; i < wt->nlfds; i++)
+		if (wt->lfds[i] == lfd)
+			return wt->lproxy[i];
+	return false;
+}
+
+/*
+ * Peek, so that nothing is consumed until the whole header is there; then
+ * take exactly the header, so the client's first bytes stay to be echoed.
+ * A header still incomplete is waited for until PROXY_TIMEOUT_MS.
+ */
 static void
-conn_add(struct worker_tcp *wt, int fd)
+proxy_header(struct worker_tcp *wt, struct conn_entry *e)
+{
+	unsigned char buf[PROXYPROTO_MAX];
+	struct sockaddr_storage ss;
+	enum proxyproto_result r;
+	size_t hlen = 0;
+	ssize_t n;
+
+	n = recv(e->c.fd, buf, sizeof(buf), MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	r = n > 0 ? proxyproto_parse(buf, (size_t)n, &hlen, &ss) :
+	    PROXYPROTO_BAD;
+	if (r == PROXYPROTO_MORE)
+		return;
+	if (r == PROXYPROTO_BAD || recv(e->c.fd, buf, hlen, 0) !=
+	    (ssize_t)hlen) {
+		conn_drop(wt, e, CONN_END_PROXY);
+		return;
+	}
+	e->proxy_wait = false;
+	wt->nproxy_wait--;
+	proxy_admit(wt, e, &ss);
+}
+
+/* The header's client, or the proxy itself for LOCAL and UNKNOWN. */
+static void
+proxy_admit(struct worker_tcp *wt, struct conn_entry *e,
+    struct sockaddr_storage *ss)
+{
+	char name[ADDR_STRLEN];
+	socklen_t len = sizeof(*ss);
+	enum stat_id why;
+	int slot;
+
+	if (ss->ss_family == AF_UNSPEC &&
+	    getpeername(e->c.fd, (struct sockaddr *)ss, &len) == -1) {
+		conn_drop(wt, e, CONN_END_ERROR);
+		return;
+	}
+	log_debug("tcp worker: fd %d is %s (PROXY header)", e->c.fd,
+	    addr_format((struct sockaddr *)ss, name, sizeof(name)));
+	why = check_source(wt, (struct sockaddr *)ss, &slot);
+	if (why != STAT_N) {
+		conn_drop(wt, e, why == STAT_TCP_REFUSED_ACCESS ?
+		    CONN_END_ACCESS : why == STAT_TCP_REFUSED_LIMIT ?
+		    CONN_END_LIMIT : CONN_END_RATE);
+		return;
+	}
+	e->ps_slot = slot;
+	e->c.can_read = true;
+	conn_service(wt, e);
+}
+
+/* The list is by last activity, and a waiting connection has had none. */
+static void
+expire_proxy(struct worker_tcp *wt)
+{
+	struct conn_entry *e, *next;
+
+	if (wt->nproxy_wait == 0 || wt->now_ms < wt->proxy_check_ms)
+		return;
+	wt->proxy_check_ms = wt->now_ms + PROXY_CHECK_MS;
+	for (e = wt->tab.oldest; e != NULL &&
+	    wt->now_ms - e->active_ms >= PROXY_TIMEOUT_MS; e = next) {
+		next = e->next;
+		if (e->proxy_wait)
+			conn_drop(wt, e, CONN_END_PROXY);
+	}
+}
+
+/*
+ * A refusal at accept, before a connection entry exists.  A reset, not a
+ * FIN: a flood of refused connections leaves no TIME_WAIT behind.
+ */
+static void
+refuse(struct worker_tcp *wt, int fd, const struct sockaddr *sa,
+    enum stat_id why)
+{
+	struct linger lg = { 1, 0 };
+	char name[ADDR_STRLEN];
+
+	log_debug("tcp worker: refused %s (%s)", addr_format(sa, name,
+	    sizeof(name)), stat_info[why].name);
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	(void)close(fd);
+	scoreboard_count(wt->we->sb, wt->we->board, why, 1);
+}
+
+static void
+conn_add(struct worker_tcp *wt, int fd, int slot, bool proxy_wait)
 {
 	struct epoll_event ev;
 	struct conn_entry *e;
@@ -306,9 +487,12 @@ conn_add(struct worker_tcp *wt, int fd)
 			    "(%llu more suppressed)",
 			    (unsigned long long)suppressed);
 		(void)close(fd);
+		persource_release(wt->we->ps, slot);
 		return;
 	}
 	conn_init(&e->c, fd);
+	e->ps_slot = slot;
+	e->proxy_wait = proxy_wait;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
 	ev.data.ptr = e;
@@ -318,9 +502,12 @@ conn_add(struct worker_tcp *wt, int fd)
 			    "closing it (%llu more suppressed)",
 			    (unsigned long long)suppressed);
 		(void)close(fd);
+		persource_release(wt->we->ps, slot);
 		conntab_remove(&wt->tab, e);
 		return;
 	}
+	if (proxy_wait)
+		wt->nproxy_wait++;
 	scoreboard_count(wt->we->sb, wt->we->board, STAT_TCP_ACCEPTED, 1);
 	scoreboard_set_conns(wt->we->sb, wt->we->board, wt->tab.n);
 }
@@ -335,6 +522,9 @@ conn_drop(struct worker_tcp *wt, struct conn_entry *e, enum conn_end why)
 	log_debug("tcp worker: fd %d closed (%s) after %llu bytes", e->c.fd,
 	    conn_end_name(why), (unsigned long long)e->c.bytes);
 	scoreboard_count(wt->we->sb, wt->we->board, closed_stat[why], 1);
+	persource_release(wt->we->ps, e->ps_slot);
+	if (e->proxy_wait)
+		wt->nproxy_wait--;
 	conn_close(&e->c, &wt->pool);
 	conntab_remove(&wt->tab, e);
 	scoreboard_set_conns(wt->we->sb, wt->we->board, wt->tab.n);
@@ -410,6 +600,10 @@ conn_event(struct worker_tcp *wt, struct conn_entry *e, uint32_t events)
 		c->can_read = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->can_write = true;
+	if (e->proxy_wait) {
+		proxy_header(wt, e);
+		return;
+	}
 	/* A queued connection runs from the queue, where it can be freed. */
 	if (!e->queued)
 		conn_service(wt, e);
@@ -494,6 +688,8 @@ next_timeout(struct worker_tcp *wt)
 		if (d < t)
 			t = d;
 	}
+	if (wt->nproxy_wait > 0 && PROXY_CHECK_MS < t)
+		t = PROXY_CHECK_MS;
 	if (wt->draining) {
 		d = wt->drain_deadline_ms > wt->now_ms ?
 		    wt->drain_deadline_ms - wt->now_ms : 0;
@@ -586,5 +782,6 @@ worker_tcp_run(const struct worker_env *we)
 		retry_stalled(&wt);
 		run_queue(&wt);
 		expire_idle(&wt);
+		expire_proxy(&wt);
 	}
 }

@@ -23,6 +23,7 @@
 #include "monitor.h"
 #include "scoreboard.h"
 #include "proc.h"
+#include "ratelimit.h"
 #include "sig.h"
 #include "spoofguard.h"
 #include "worker.h"
@@ -35,6 +36,8 @@
 #define RECV_FAILS_MAX	64	/* EAGAIN or EINTR in a row before that */
 #define WARN_LOG_MS	10000
 #define BCAST_MAX	64
+#define RL_ENTRIES	65536		/* sources tracked at once */
+#define RL_LOG_MS	10000		/* one "over its rate" line per */
 /* /proc/net is hidden by the unit's ProcSubset=pid; /proc/self/net is not. */
 #define IF_INET6_PATH	"/proc/self/net/if_inet6"
 
@@ -71,6 +74,9 @@ struct worker_udp {
 	uint64_t		 resume_ms;	/* 0: listeners watched */
 	struct log_ratelimit	 recv_rl;
 	struct log_ratelimit	 send_rl;
+	struct ratelimit	*rl;		/* NULL: no per-source rate */
+	struct log_ratelimit	 rl_log;
+	uint64_t		 now_ms;
 };
 
 static void	 udp_setup(struct worker_udp *);
@@ -84,6 +90,7 @@ static void	 guard_listeners(struct worker_udp *,
 static uint32_t	 socket_drops(int);
 static uint64_t	 take_kernel_drops(struct worker_udp *);
 static bool	 is_denied(struct worker_udp *, const struct sockaddr *);
+static bool	 is_refused(struct worker_udp *, const struct sockaddr *);
 static int	 receive(struct worker_udp *, int);
 static bool	 reply_pktinfo(struct worker_udp *, struct msghdr *,
 		    struct msghdr *);
@@ -131,6 +138,12 @@ udp_setup(struct worker_udp *wu)
 		log_err("udp worker: epoll_ctl add signalfd");
 		exit(PROC_EXIT_INIT);
 	}
+	if (wu->cf->udp_rate > 0 && (wu->rl = ratelimit_create(RL_ENTRIES,
+	    wu->cf->udp_rate, wu->cf->udp_burst)) == NULL) {
+		log_err("udp worker: setup");
+		exit(PROC_EXIT_INIT);
+	}
+	wu->rl_log.interval_ms = RL_LOG_MS;
 	for (i = 0; i < UDP_BATCH; i++) {
 		wu->slots[i].iov.iov_base = wu->payload + i * UDP_DGRAM_MAX;
 		wu->slots[i].iov.iov_len = UDP_DGRAM_MAX;
@@ -367,7 +380,39 @@ is_denied(struct worker_udp *wu, const struct sockaddr *sa)
 				drop(wu, STAT_UDP_DROPPED_SOURCE);
 				return true;
 			}
-	return false;
+	return is_refused(wu, sa);
+}
+
+/*
+ * Who may use the service, and how much.  A datagram refused costs no
+ * token.  Two echo services answering each other on ports outside
+ * udp.deny_source_ports would loop forever: the rate limit ends it, as
+ * the first echo over the rate is the one that is not sent.
+ */
+static bool
+is_refused(struct worker_udp *wu, const struct sockaddr *sa)
+{
+	char name[ADDR_STRLEN];
+	struct addr_key k;
+	uint64_t suppressed;
+
+	if (!addr_key(sa, &k))
+		return false;
+	if (!config_permits(wu->cf, &k)) {
+		drop(wu, STAT_UDP_DROPPED_ACCESS);
+		return true;
+	}
+	if (wu->rl == NULL || acl_match(wu->cf->exempt, &k) ||
+	    ratelimit_allow(wu->rl, &k, wu->now_ms))
+		return false;
+	drop(wu, STAT_UDP_DROPPED_RATE);
+	if (log_ratelimit_allow(&wu->rl_log, wu->now_ms, &suppressed))
+		log_notice("udp worker: %s is over udp.per_source_rate (%d a "
+		    "second, bursts of %d): dropping its datagrams until it "
+		    "slows down (%llu more drops not logged)",
+		    addr_format(sa, name, sizeof(name)), wu->cf->udp_rate,
+		    wu->cf->udp_burst, (unsigned long long)suppressed);
+	return true;
 }
 
 /*
@@ -563,7 +608,7 @@ since_logged(struct worker_udp *wu, enum stat_id k)
 static void
 log_drops(struct worker_udp *wu, uint64_t now_ms)
 {
-	uint64_t kernel, port, source, dest;
+	uint64_t kernel, port, source, dest, rate, access;
 
 	if (now_ms - wu->drop_logged_ms < DROP_LOG_MS)
 		return;
@@ -577,12 +622,16 @@ log_drops(struct worker_udp *wu, uint64_t now_ms)
 	port = since_logged(wu, STAT_UDP_DROPPED_PORT);
 	source = since_logged(wu, STAT_UDP_DROPPED_SOURCE);
 	dest = since_logged(wu, STAT_UDP_DROPPED_DEST);
-	if (port + source + dest > 0)
+	rate = since_logged(wu, STAT_UDP_DROPPED_RATE);
+	access = since_logged(wu, STAT_UDP_DROPPED_ACCESS);
+	if (port + source + dest + rate + access > 0)
 		log_notice("udp worker: dropped %llu datagrams from denied "
 		    "source ports, %llu from broadcast, multicast or invalid "
-		    "sources and %llu sent to broadcast or multicast "
-		    "addresses in the last %d s", (unsigned long long)port,
+		    "sources, %llu sent to broadcast or multicast "
+		    "addresses, %llu over the per-source rate and %llu by the "
+		    "access lists in the last %d s", (unsigned long long)port,
 		    (unsigned long long)source, (unsigned long long)dest,
+		    (unsigned long long)rate, (unsigned long long)access,
 		    DROP_LOG_MS / 1000);
 	wu->drop_logged_ms = now_ms;
 }
@@ -613,8 +662,9 @@ worker_udp_run(const struct worker_env *we)
 		n = epoll_wait(wu->epfd, events, 16, next_timeout(wu));
 		if (n == -1 && errno != EINTR)
 			fatal("udp worker: epoll_wait");
-		scoreboard_beat(we->sb, we->board, clock_now_ms());
-		if (wu->resume_ms != 0 && clock_now_ms() >= wu->resume_ms) {
+		wu->now_ms = clock_now_ms();
+		scoreboard_beat(we->sb, we->board, wu->now_ms);
+		if (wu->resume_ms != 0 && wu->now_ms >= wu->resume_ms) {
 			wu->resume_ms = 0;
 			watch_listeners(wu, true);
 		}

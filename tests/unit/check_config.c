@@ -37,6 +37,14 @@ START_TEST(config_defaults_match_sample)
 	ck_assert(config_port_denied(cf, 1023));
 	ck_assert(!config_port_denied(cf, 1024));
 	ck_assert(config_port_denied(cf, 2049));
+	ck_assert_int_eq(cf->udp_rcvbuf, 0);
+	ck_assert_int_eq(cf->udp_rate, 100);
+	ck_assert_int_eq(cf->tcp_ps_conns, 0);
+	ck_assert_int_eq(cf->tcp_ps_rate, 0);
+	ck_assert_int_eq(cf->udp_burst, 200);
+	ck_assert_uint_eq(acl_ranges(cf->allow), 0);
+	ck_assert_uint_eq(acl_ranges(cf->deny), 0);
+	ck_assert_uint_eq(acl_ranges(cf->exempt), 2);
 	ck_assert_int_eq(cf->shutdown_timeout_s, 10);
 	ck_assert_str_eq(cf->user, "echod");
 	ck_assert_str_eq(cf->pidfile, "/run/echod/echod.pid");
@@ -68,7 +76,8 @@ START_TEST(config_reads_every_key)
 	    "listen = ( { protocol = \"udp\"; address = \"::1\"; port = 0; } );\n"
 	    "tcp = { backlog = 16; accept_lock = \"fcntl\"; "
 	    "max_connections = 3; idle_timeout = 0; };\n"
-	    "udp = { deny_source_ports = [ \"5-6\", \"9\" ]; };\n"
+	    "udp = { deny_source_ports = [ \"5-6\", \"9\" ]; "
+	    "receive_buffer = 4194304; };\n"
 	    "shutdown_timeout = 0; user = \"nobody\"; group = \"nogroup\";\n"
 	    "pidfile = \"\"; log = { facility = \"local3\"; level = \"debug\"; };\n",
 	    &d);
@@ -85,6 +94,7 @@ START_TEST(config_reads_every_key)
 	ck_assert(config_port_denied(cf, 6));
 	ck_assert(!config_port_denied(cf, 7));
 	ck_assert(config_port_denied(cf, 9));
+	ck_assert_int_eq(cf->udp_rcvbuf, 4194304);
 	ck_assert(!config_port_denied(cf, 80));
 	ck_assert_int_eq(cf->shutdown_timeout_s, 0);
 	ck_assert_str_eq(cf->user, "nobody");
@@ -180,6 +190,30 @@ static const struct {
 	  "t.conf:1: log.facility: \"kern\" is not one of daemon, user, local0..local7" },
 	{ "pidfile = \"run/echod.pid\";\n",
 	  "t.conf:1: pidfile: \"run/echod.pid\" is not an absolute path" },
+	{ "udp = { receive_buffer = -1; };\n",
+	  "t.conf:1: udp.receive_buffer: -1 is out of range (0..1073741824)" },
+	{ "access = {\n allow = [ \"10.0.0.1/8\" ]; };\n",
+	  "t.conf:2: access.allow: \"10.0.0.1/8\" has bits set past its prefix "
+	  "length (give the network address)" },
+	{ "access = { deny = [ \"::/129\" ]; };\n",
+	  "t.conf:1: access.deny: \"::/129\": the prefix length is out of range "
+	  "(0..32 for IPv4, 0..128 for IPv6)" },
+	{ "per_source_exempt = [ \"localhost\" ];\n",
+	  "t.conf:1: per_source_exempt: \"localhost\" is not an address or a "
+	  "prefix like \"192.0.2.0/24\" or \"2001:db8::/32\"" },
+	{ "access = { alow = [ ]; };\n",
+	  "t.conf:1: access.alow: unknown key (did you mean allow?)" },
+	{ "udp = { per_source_rate = 1000001; };\n",
+	  "t.conf:1: udp.per_source_rate: 1000001 is out of range (0..1000000)" },
+	{ "listen = ( { protocol = \"udp\"; address = \"::1\"; port = 7; "
+	  "proxy_protocol = true; } );\n",
+	  "t.conf:1: listen.[0].proxy_protocol: only for protocol \"tcp\"" },
+	{ "tcp = { per_source_connections = -1; };\n",
+	  "t.conf:1: tcp.per_source_connections: -1 is out of range (0..1000000)" },
+	{ "tcp = { per_source_rate = 1000001; };\n",
+	  "t.conf:1: tcp.per_source_rate: 1000001 is out of range (0..1000000)" },
+	{ "udp = { per_source_burst = 0; };\n",
+	  "t.conf:1: udp.per_source_burst: 0 is out of range (1..1000000)" },
 	{ "shutdown_timeout = 3601;\n",
 	  "t.conf:1: shutdown_timeout: 3601 is out of range (0..3600)" },
 	{ "user = 5;\n", "t.conf:1: user: expected a string, got an integer" },
