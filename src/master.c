@@ -272,6 +272,7 @@ master_announce(struct master *m)
 static void
 master_signals(struct master *m)
 {
+	bool term;
 	int base;
 
 	if (sig_take(SIGCHLD))
@@ -280,7 +281,9 @@ master_signals(struct master *m)
 		m->want_reload = true;
 	if (sig_take(SIGUSR2) && m->state == MASTER_RUNNING)
 		m->want_upgrade = true;
-	if (sig_take(SIGTERM) | sig_take(SIGINT))
+	/* Both flags are taken: one stop for TERM and INT sent together. */
+	term = sig_take(SIGTERM);
+	if (sig_take(SIGINT) || term)
 		master_stop(m, STOP_GRACEFUL);
 	if (sig_take(SIGQUIT))
 		master_stop(m, STOP_FAST);
