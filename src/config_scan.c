@@ -439,6 +439,15 @@ scan_file(struct scan *s, const struct source *src, const char *file)
 {
 	char *text;
 
+	/*
+	 * An empty name is the include directory itself, or, from a string,
+	 * nothing at all: say so the same way whichever it is.
+	 */
+	if (file[0] == '\0') {
+		scan_diag(s, src, "@include \"\": an empty file name (name "
+		    "the file to include)");
+		return;
+	}
 	if (s->depth >= CONFIG_SCAN_INCLUDE_MAX) {
 		scan_diag(s, src, "@include \"%s\": nested more than %d deep "
 		    "(does a file include itself?)", file,
