@@ -15,6 +15,8 @@ for name in "$@"; do
 	case $name in
 	fuzz_config)	files="src/config.c src/config_scan.c" ;;
 	fuzz_udpguard)	files="lib/addr.c src/spoofguard.c" ;;
+	fuzz_proxyproto) files="src/proxyproto.c" ;;
+	fuzz_acl)	files="src/acl.c" ;;
 	fuzz_echoprobe_opts) files="echoprobe/opts.c" ;;
 	fuzz_echoprobe_reply) files="echoprobe/probe.c echoprobe/stats.c \
 	    echoprobe/hist.c" ;;
