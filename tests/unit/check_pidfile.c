@@ -186,13 +186,6 @@ open_and_write(struct pidfile *pf, const char *path, struct capture *c)
 }
 
 static void
-assert_logged(const struct capture *c, const char *want)
-{
-	ck_assert_msg(strstr(c->text, want) != NULL,
-	    "want \"%s\" in the log; logged: \"%s\"", want, c->text);
-}
-
-static void
 assert_untouched(const char *path, const char *text)
 {
 	struct stat sb;
@@ -261,7 +254,7 @@ END_TEST
  */
 START_TEST(pidfile_refuses_symlink)
 {
-	char dir[128], path[192], target[192], want[320];
+	char dir[128], path[192], target[192], want[640];
 	struct pidfile pf;
 	struct capture c;
 	int rc;
@@ -289,7 +282,7 @@ END_TEST
 /* A second name for any file on the same file system is the same attack. */
 START_TEST(pidfile_refuses_hard_link)
 {
-	char dir[128], path[192], target[192], want[320];
+	char dir[128], path[192], target[192], want[640];
 	struct pidfile pf;
 	struct capture c;
 	int rc;
@@ -312,7 +305,7 @@ END_TEST
 /* Neither a FIFO (which must not block the start) nor a directory. */
 START_TEST(pidfile_refuses_fifo_and_directory)
 {
-	char dir[128], path[192], want[320];
+	char dir[128], path[192], want[640];
 	struct pidfile pf;
 	struct capture c;
 
@@ -338,7 +331,7 @@ END_TEST
 /* Root writes no pid file another account could have planted. */
 START_TEST(pidfile_root_refuses_other_owner)
 {
-	char dir[128], path[192], want[320];
+	char dir[128], path[192], want[640];
 	struct pidfile pf;
 	struct capture c;
 	int rc;
@@ -368,7 +361,7 @@ END_TEST
  */
 START_TEST(pidfile_service_account_trusts_itself_and_root)
 {
-	char dir[128], path[192], want[320];
+	char dir[128], path[192], want[640];
 	struct pidfile pf;
 	struct capture c;
 	pid_t pid;
@@ -428,7 +421,7 @@ END_TEST
 /* A running echod's lock turns a second open into a refusal naming it. */
 START_TEST(pidfile_refuses_locked_file_naming_holder)
 {
-	char dir[128], path[192], want[320], ch;
+	char dir[128], path[192], want[640], ch;
 	struct pidfile pf;
 	struct capture c;
 	int p[2], st;
@@ -495,7 +488,7 @@ END_TEST
 /* A file that is replaced on every try is given up on, not looped on. */
 START_TEST(pidfile_gives_up_on_a_file_always_replaced)
 {
-	char dir[128], path[192], want[320];
+	char dir[128], path[192], want[640];
 	struct pidfile pf;
 	struct capture c;
 
@@ -518,7 +511,7 @@ END_TEST
 /* At exit, echod removes its own file, never one that took its place. */
 START_TEST(pidfile_remove_leaves_a_replaced_file)
 {
-	char dir[128], path[192], want[320], got[32];
+	char dir[128], path[192], want[640], got[32];
 	struct pidfile pf;
 	struct capture c;
 
@@ -545,7 +538,7 @@ END_TEST
  */
 START_TEST(pidfile_warns_of_a_directory_others_can_write)
 {
-	char dir[128], path[192], want[320];
+	char dir[128], path[192], want[640];
 	struct pidfile pf;
 	struct capture c;
 
@@ -569,7 +562,7 @@ END_TEST
 /* Root trusts no other account's directory either. */
 START_TEST(pidfile_warns_of_a_directory_another_account_owns)
 {
-	char dir[128], path[192], want[320];
+	char dir[128], path[192], want[640];
 	struct pidfile pf;
 	struct capture c;
 
