@@ -69,6 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (len < sizeof(key))
 		return 0;
+	memset(p, 0, sizeof(p));	/* gcc cannot see n guards them */
 	memcpy(&key, data + len - sizeof(key), sizeof(key));
 	end = data + len - sizeof(key);
 	while (data < end && n < PREFIX_MAX) {
