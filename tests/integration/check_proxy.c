@@ -21,40 +21,10 @@
 #include "harness.h"
 
 #define HAPROXY		"/usr/sbin/haproxy"
-#define OUT_MAX		65536
 #define WAIT_MS		5000
 #define SLOW_MS		9000	/* echod gives a header 5 s */
 
-static char	 out[OUT_MAX];
-
 static const char v2_head[] = "\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c";
-
-static long long
-counter(struct harness *h, const char *name)
-{
-	const char *args[] = { "-c", h->conf, "-s", "status", "--json",
-	    NULL };
-	char key[64];
-	const char *p;
-
-	if (harness_run(args, out, sizeof(out), 30000) != 0)
-		return -1;
-	(void)snprintf(key, sizeof(key), "\"%s\":", name);
-	if ((p = strstr(out, key)) == NULL)
-		return -1;
-	return atoll(p + strlen(key));
-}
-
-static bool
-wait_counter(struct harness *h, const char *name, long long want, int ms)
-{
-	uint64_t deadline = harness_now_ms() + ms;
-
-	while (counter(h, name) < want)
-		if (harness_now_ms() > deadline)
-			return false;
-	return true;
-}
 
 /* A connection from `src` (a 127/8 address) to 127.0.0.1:port. */
 static int
@@ -158,7 +128,7 @@ START_TEST(proxy_header_names_the_client)
 	    (ssize_t)strlen(denied));
 	ck_assert(closed_by_server(fd, WAIT_MS));
 	(void)close(fd);
-	ck_assert(wait_counter(&h, "tcp_refused_access", 1, WAIT_MS));
+	ck_assert(harness_wait_counter(&h, "tcp_refused_access", 1, WAIT_MS));
 	ck_assert_int_ge(fd = connect_from("127.0.0.1", h.tcp4), 0);
 	ck_assert_int_eq(send(fd, "hello\r\n", 7, 0), 7);
 	ck_assert(closed_by_server(fd, WAIT_MS));
@@ -167,7 +137,7 @@ START_TEST(proxy_header_names_the_client)
 	ck_assert_int_eq(send(fd, "PROXY TCP4 ", 11, 0), 11);
 	ck_assert(closed_by_server(fd, SLOW_MS));
 	(void)close(fd);
-	ck_assert(wait_counter(&h, "tcp_refused_proxy", 2, WAIT_MS));
+	ck_assert(harness_wait_counter(&h, "tcp_refused_proxy", 2, WAIT_MS));
 	harness_stop(&h);
 }
 END_TEST
@@ -189,7 +159,7 @@ START_TEST(proxy_limits_apply_to_the_header_client)
 	ck_assert(closed_by_server(fd[1], WAIT_MS));
 	ck_assert_int_ge(fd[2] = connect_from("127.0.0.1", h.tcp4), 0);
 	ck_assert_int_eq(echo_back(fd[2], b, strlen(b), "ab", 2, WAIT_MS), 0);
-	ck_assert(wait_counter(&h, "tcp_refused_limit", 1, WAIT_MS));
+	ck_assert(harness_wait_counter(&h, "tcp_refused_limit", 1, WAIT_MS));
 	(void)close(fd[0]);
 	(void)close(fd[1]);
 	(void)close(fd[2]);
@@ -306,8 +276,8 @@ START_TEST(haproxy_in_front_of_two_instances)
 	(void)send(fd[0], "denied", 6, MSG_NOSIGNAL);
 	ck_assert(closed_by_server(fd[0], WAIT_MS));
 	(void)close(fd[0]);
-	ck_assert_int_ge(counter(&a, "tcp_refused_access") +
-	    counter(&b, "tcp_refused_access"), 1);
+	ck_assert_int_ge(harness_counter(&a, "tcp_refused_access") +
+	    harness_counter(&b, "tcp_refused_access"), 1);
 
 	/* Three from one client, at most one on each instance. */
 	for (i = served = 0; i < 3; i++) {
@@ -316,8 +286,8 @@ START_TEST(haproxy_in_front_of_two_instances)
 			served++;
 	}
 	ck_assert_int_le(served, 2);
-	ck_assert_int_ge(counter(&a, "tcp_refused_limit") +
-	    counter(&b, "tcp_refused_limit"), 1);
+	ck_assert_int_ge(harness_counter(&a, "tcp_refused_limit") +
+	    harness_counter(&b, "tcp_refused_limit"), 1);
 	for (i = 0; i < 3; i++)
 		(void)close(fd[i]);
 

@@ -18,38 +18,7 @@
 
 #include "harness.h"
 
-#define OUT_MAX		65536
 #define CLOSE_MS	3000
-
-static char	 out[OUT_MAX];
-
-/* A counter of `echod -s status --json`; -1 if it cannot be read. */
-static long long
-counter(struct harness *h, const char *name)
-{
-	const char *args[] = { "-c", h->conf, "-s", "status", "--json",
-	    NULL };
-	char key[64];
-	const char *p;
-
-	if (harness_run(args, out, sizeof(out), 30000) != 0)
-		return -1;
-	(void)snprintf(key, sizeof(key), "\"%s\":", name);
-	if ((p = strstr(out, key)) == NULL)
-		return -1;
-	return atoll(p + strlen(key));
-}
-
-static bool
-wait_counter(struct harness *h, const char *name, long long want, int ms)
-{
-	uint64_t deadline = harness_now_ms() + ms;
-
-	while (counter(h, name) < want)
-		if (harness_now_ms() > deadline)
-			return false;
-	return true;
-}
 
 /* A blocking connect from `src` (another 127/8 address: another source). */
 static int
@@ -160,7 +129,7 @@ START_TEST(tcp_access_lists_apply_at_accept)
 	    "127.0.0.9 is in no allowed prefix, yet served");
 	if (fd != -1)
 		(void)close(fd);
-	ck_assert(wait_counter(&h, "tcp_refused_access", 2, 5000));
+	ck_assert(harness_wait_counter(&h, "tcp_refused_access", 2, 5000));
 	free(conf);
 	harness_stop(&h);
 }
@@ -184,7 +153,7 @@ START_TEST(udp_access_lists_apply_before_echoing)
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	ck_assert_int_eq(harness_udp_echo(fd, AF_INET, h.udp4, "no", 2, got,
 	    500), -1);
-	ck_assert(wait_counter(&h, "udp_dropped_access", 1, 5000));
+	ck_assert(harness_wait_counter(&h, "udp_dropped_access", 1, 5000));
 	(void)close(fd);
 	ck_assert_int_ge(fd = harness_udp_socket(AF_INET), 0);
 	ck_assert_int_eq(harness_udp_echo(fd, AF_INET, h.udp4, "yes", 3, got,
@@ -228,7 +197,7 @@ START_TEST(tcp_per_source_limit_holds_a_flood)
 			(void)close(fd);
 		}
 	}
-	ck_assert(wait_counter(&h, "tcp_refused_limit",
+	ck_assert(harness_wait_counter(&h, "tcp_refused_limit",
 	    FLOOD_N - FLOOD_LIMIT, 20000));
 	ck_assert_int_ge(poll(pfd, FLOOD_N, 0), 0);
 	for (i = 0; i < FLOOD_N; i++)
@@ -274,8 +243,8 @@ START_TEST(tcp_per_source_rate_refuses_the_excess)
 	for (i = 0; i < 40; i++)
 		if ((fd = connect_from("127.0.0.5", "127.0.0.1", h.tcp4)) >= 0)
 			(void)close(fd);
-	ck_assert(wait_counter(&h, "tcp_refused_rate", 20, 5000));
-	refused = counter(&h, "tcp_refused_rate");
+	ck_assert(harness_wait_counter(&h, "tcp_refused_rate", 20, 5000));
+	refused = harness_counter(&h, "tcp_refused_rate");
 	ck_assert_msg(refused <= 35, "%lld of 40 refused", refused);
 	harness_stop(&h);
 }

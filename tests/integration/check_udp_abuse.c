@@ -23,9 +23,6 @@
 #define BURST_N		3000	/* datagrams queued while the worker sleeps */
 #define BURST_LEN	1024
 #define QUIET_MS	500	/* an answer still coming is in by then */
-#define OUT_MAX		65536
-
-static char	 out[OUT_MAX];
 
 /* How many datagrams come back to `fd` before it stays quiet. */
 static int
@@ -41,34 +38,6 @@ count_answers(int fd, int want, int quiet_ms)
 		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
 			n++;
 	return n;
-}
-
-/* A counter of `echod -s status --json`; -1 if it cannot be read. */
-static long long
-counter(struct harness *h, const char *name)
-{
-	const char *args[] = { "-c", h->conf, "-s", "status", "--json",
-	    NULL };
-	char key[64];
-	const char *p;
-
-	if (harness_run(args, out, sizeof(out), 30000) != 0)
-		return -1;
-	(void)snprintf(key, sizeof(key), "\"%s\":", name);
-	if ((p = strstr(out, key)) == NULL)
-		return -1;
-	return atoll(p + strlen(key));
-}
-
-static bool
-wait_counter(struct harness *h, const char *name, long long want, int ms)
-{
-	uint64_t deadline = harness_now_ms() + ms;
-
-	while (counter(h, name) < want)
-		if (harness_now_ms() > deadline)
-			return false;
-	return true;
 }
 
 /* A UDP socket on `ip` (127.0.0.0/8): another source, no spoofing. */
@@ -191,20 +160,20 @@ START_TEST(udp_rate_limit_ends_a_loop_between_two_services)
 	start = harness_now_ms();
 	ck_assert_int_eq(sendto(raw, &pkt, sizeof(pkt), 0,
 	    (struct sockaddr *)&sin, sizeof(sin)), sizeof(pkt));
-	ck_assert(wait_counter(&b, "udp_echoed", 1, 5000));
-	ck_assert(wait_counter(&a, "udp_echoed", 1, 5000));
+	ck_assert(harness_wait_counter(&b, "udp_echoed", 1, 5000));
+	ck_assert(harness_wait_counter(&a, "udp_echoed", 1, 5000));
 	/* The loop ran at most 1 s; it is over if nothing moves after. */
 	while (harness_now_ms() < start + 1000)
 		(void)poll(NULL, 0, 50);
-	a1 = counter(&a, "udp_echoed");
-	b1 = counter(&b, "udp_echoed");
+	a1 = harness_counter(&a, "udp_echoed");
+	b1 = harness_counter(&b, "udp_echoed");
 	(void)poll(NULL, 0, QUIET_MS);
-	a2 = counter(&a, "udp_echoed");
-	b2 = counter(&b, "udp_echoed");
+	a2 = harness_counter(&a, "udp_echoed");
+	b2 = harness_counter(&b, "udp_echoed");
 	ck_assert_msg(a1 == a2 && b1 == b2, "the loop goes on: %lld -> %lld "
 	    "and %lld -> %lld echoes", a1, a2, b1, b2);
-	ck_assert_int_ge(counter(&a, "udp_dropped_rate") +
-	    counter(&b, "udp_dropped_rate"), 1);
+	ck_assert_int_ge(harness_counter(&a, "udp_dropped_rate") +
+	    harness_counter(&b, "udp_dropped_rate"), 1);
 	(void)close(raw);
 	harness_stop(&a);
 	harness_stop(&b);
@@ -231,7 +200,7 @@ START_TEST(udp_flood_from_one_source_is_limited_others_served)
 	n = count_answers(flood, 200, QUIET_MS);
 	/* The harness's readiness probes came from 127.0.0.1 too. */
 	ck_assert_msg(n >= 10 && n <= 40, "%d of 200 answered", n);
-	ck_assert(wait_counter(&h, "udp_dropped_rate", 200 - n, 5000));
+	ck_assert(harness_wait_counter(&h, "udp_dropped_rate", 200 - n, 5000));
 	ck_assert(harness_wait_log(&h, "udp worker: 127.0.0.1:", 0));
 	ck_assert(harness_wait_log(&h, "is over udp.per_source_rate (10 a "
 	    "second, bursts of 20)", 0));

@@ -349,6 +349,35 @@ harness_notify_next(int fd, char *buf, size_t len, int ms)
 	return true;
 }
 
+long long
+harness_counter(struct harness *h, const char *name)
+{
+	const char *args[] = { "-c", h->conf, "-s", "status", "--json",
+	    NULL };
+	static char out[65536];
+	char key[64];
+	const char *p;
+
+	if (harness_run(args, out, sizeof(out), 30000) != 0)
+		return -1;
+	(void)snprintf(key, sizeof(key), "\"%s\":", name);
+	if ((p = strstr(out, key)) == NULL)
+		return -1;
+	return atoll(p + strlen(key));
+}
+
+bool
+harness_wait_counter(struct harness *h, const char *name, long long want,
+    int ms)
+{
+	uint64_t deadline = harness_now_ms() + ms;
+
+	while (harness_counter(h, name) < want)
+		if (harness_now_ms() > deadline)
+			return false;
+	return true;
+}
+
 /*
  * Pin RLIMIT_NOFILE at `n` for the process about to exec echod: as root,
  * also give up CAP_SYS_RESOURCE, without which even root cannot raise a

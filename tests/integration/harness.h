@@ -67,6 +67,11 @@ void		 harness_fault_disarm(struct harness *, int);
  */
 int		 harness_notify_open(struct harness *);
 bool		 harness_notify_next(int, char *, size_t, int);
+/* A counter of `echod -s status --json`; -1 if it cannot be read. */
+long long	 harness_counter(struct harness *, const char *);
+/* Until the counter reaches `want`, or `ms` pass. */
+bool		 harness_wait_counter(struct harness *, const char *, long long,
+		    int);
 void		 harness_wait_ready(struct harness *);
 void		 harness_start(struct harness *, unsigned, const char *);
 void		 harness_signal(struct harness *, int);
