@@ -1,4 +1,4 @@
-/* worker_tcp.c: TCP worker: epoll loop, accept under the lock, connection table, timers. */
+/* worker_tcp.c: TCP worker: epoll loop, connection table, timers, drain. */
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -10,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "acceptlock.h"
-#include "addr.h"
 #include "buf.h"
 #include "clock.h"
 #include "conn.h"
@@ -21,51 +19,14 @@
 #include "monitor.h"
 #include "persource.h"
 #include "proc.h"
-#include "proxyproto.h"
 #include "scoreboard.h"
 #include "sig.h"
 #include "worker.h"
+#include "worker_tcp.h"
 
 #define MAX_EVENTS		256
-#define ACCEPT_BATCH		32	/* connections per lock hold */
-#define LOCK_RETRY_MS		1	/* after losing the lock race */
-#define LOCK_BUSY_MAX		8	/* races lost in a row before that */
-#define ACCEPT_PAUSE_MS		100	/* after EMFILE, ENFILE, ENOBUFS */
-#define STALL_RETRY_MS		100	/* stalled connections: conn.h */
 #define SPARE_CONNS_MAX		256
 #define SPARE_BUFS_MAX		64
-#define PROXY_TIMEOUT_MS	5000	/* for a PROXY header to arrive */
-#define PROXY_CHECK_MS		250	/* how often late ones are looked for */
-#define LISTENER_TAG		(UINT64_C(1) << 63)
-#define SIGNAL_TAG		(UINT64_C(1) << 62)	/* never a pointer */
-
-struct worker_tcp {
-	const struct worker_env	*we;
-	const struct config	*cf;
-	int			 epfd;
-	int			 sigfd;		/* TERM, INT, QUIT */
-	bool			 want_drain;	/* TERM or INT seen */
-	bool			 want_quit;	/* QUIT seen */
-	int			*lfds;		/* TCP listeners */
-	bool			*lproxy;	/* each expects a PROXY header */
-	size_t			 nlfds;
-	int			 nproxy_wait;	/* connections without one yet */
-	uint64_t		 proxy_check_ms;
-	bool			 listening;	/* listeners in the epoll set */
-	bool			 draining;
-	int			 lock_busy;	/* lock races lost in a row */
-	bool			 deferred;	/* left one to an idler */
-	uint64_t		 now_ms;
-	uint64_t		 accept_resume_ms;
-	uint64_t		 stall_retry_ms;	/* 0: none stalled */
-	uint64_t		 drain_deadline_ms;
-	struct conntab		 tab;
-	int			 beat_ms;	/* longest wait, see monitor.c */
-	struct buf_pool		 pool;
-	struct log_ratelimit	 accept_rl;	/* EMFILE and friends */
-	struct log_ratelimit	 warn_rl;	/* lock and epoll failures */
-	struct log_ratelimit	 stall_rl;	/* CONN_STALLED */
-};
 
 /* How each way a connection ends is counted. */
 static const enum stat_id closed_stat[CONN_END_NREASONS] = {
@@ -81,27 +42,6 @@ static const enum stat_id closed_stat[CONN_END_NREASONS] = {
 
 static void	 tcp_setup(struct worker_tcp *);
 static void	 take_signals(struct worker_tcp *);
-static void	 arm_listeners(struct worker_tcp *, bool);
-static void	 update_accepting(struct worker_tcp *);
-static void	 pause_accepting(struct worker_tcp *, uint64_t);
-static void	 accept_ready(struct worker_tcp *, int);
-static void	 accept_batch(struct worker_tcp *, int);
-static void	 accept_failed(struct worker_tcp *);
-static enum stat_id check_source(struct worker_tcp *,
-		    const struct sockaddr *, int *);
-static bool	 admit(struct worker_tcp *, int, const struct sockaddr *,
-		    int *);
-static bool	 is_proxy(struct worker_tcp *, int);
-static void	 proxy_header(struct worker_tcp *, struct conn_entry *);
-static void	 proxy_admit(struct worker_tcp *, struct conn_entry *,
-		    struct sockaddr_storage *);
-static void	 expire_proxy(struct worker_tcp *);
-static void	 refuse(struct worker_tcp *, int, const struct sockaddr *,
-		    enum stat_id);
-static void	 conn_add(struct worker_tcp *, int, int, bool);
-static void	 conn_drop(struct worker_tcp *, struct conn_entry *,
-		    enum conn_end);
-static void	 conn_service(struct worker_tcp *, struct conn_entry *);
 static void	 conn_stalled(struct worker_tcp *, struct conn_entry *);
 static void	 retry_stalled(struct worker_tcp *);
 static void	 conn_event(struct worker_tcp *, struct conn_entry *,
@@ -166,315 +106,21 @@ take_signals(struct worker_tcp *wt)
 		    (unsigned long long)suppressed);
 }
 
-/*
- * With a lock, every idle worker watches the listeners and the lock picks
- * who accepts; the losers stand down for LOCK_RETRY_MS.  With no lock,
- * EPOLLEXCLUSIVE lets the kernel wake a single worker per connection.
- */
-static void
-arm_listeners(struct worker_tcp *wt, bool on)
-{
-	struct epoll_event ev;
-	uint64_t suppressed;
-	size_t i;
-	bool failed = false;
 
-	for (i = 0; i < wt->nlfds; i++) {
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		if (acceptlock_kind(wt->we->lock) == ACCEPTLOCK_NONE)
-			ev.events |= EPOLLEXCLUSIVE;
-		ev.data.u64 = LISTENER_TAG | i;
-		/* Already there, or already gone: a retry after a failure. */
-		if (epoll_ctl(wt->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-		    wt->lfds[i], &ev) == 0 || errno == (on ? EEXIST : ENOENT))
-			continue;
-		failed = true;
-		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
-			log_warn("tcp worker: epoll_ctl %s listener fd %d "
-			    "(%llu more suppressed)", on ? "add" : "del",
-			    wt->lfds[i], (unsigned long long)suppressed);
-	}
-	/*
-	 * A listener that could not be added (ENOMEM) would never be
-	 * watched again: not listening, and the pause brings a retry.
-	 */
-	wt->listening = on && !failed;
-	if (on && failed)
-		wt->accept_resume_ms = wt->now_ms + ACCEPT_PAUSE_MS;
-}
 
-static void
-update_accepting(struct worker_tcp *wt)
-{
-	/* A full worker that won the lock would accept what it cannot serve. */
-	bool want = !wt->draining && wt->tab.n < wt->cf->max_connections &&
-	    wt->now_ms >= wt->accept_resume_ms;
 
-	if (want != wt->listening)
-		arm_listeners(wt, want);
-}
 
-static void
-pause_accepting(struct worker_tcp *wt, uint64_t ms)
-{
-	wt->accept_resume_ms = wt->now_ms + ms;
-	update_accepting(wt);
-}
 
-static void
-accept_ready(struct worker_tcp *wt, int lfd)
-{
-	uint64_t suppressed;
-	int r;
 
-	if (!wt->listening)
-		return;		/* stood down earlier in this batch of events */
-	if ((r = acceptlock_try(wt->we->lock)) == 0) {
-		if (++wt->lock_busy >= LOCK_BUSY_MAX) {
-			wt->lock_busy = 0;
-			pause_accepting(wt, LOCK_RETRY_MS);
-		}
-		return;
-	}
-	wt->lock_busy = 0;
-	if (r == -1) {
-		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
-			log_warn("tcp worker: accept lock (%llu more "
-			    "suppressed)", (unsigned long long)suppressed);
-		pause_accepting(wt, ACCEPT_PAUSE_MS);
-		return;
-	}
-	if (acceptlock_recovered(wt->we->lock))
-		log_warnx("tcp worker: took over the accept lock from a "
-		    "worker that died holding it");
-	accept_batch(wt, lfd);
-	acceptlock_release(wt->we->lock);
-	update_accepting(wt);
-}
 
-static void
-accept_batch(struct worker_tcp *wt, int lfd)
-{
-	struct sockaddr_storage ss;
-	uint64_t suppressed;
-	socklen_t len;
-	int fd, i, slot, lost = 0;
 
-	for (i = 0; i < ACCEPT_BATCH &&
-	    wt->tab.n < wt->cf->max_connections; i++) {
-		/*
-		 * The first awake worker would take a whole burst (four
-		 * bulk streams on one core while another idles): leave a
-		 * connection to a sleeping worker with fewer, once; if it
-		 * has not taken it when we are back, we do.
-		 */
-		if (wt->we->share_bursts && !wt->deferred && wt->tab.n > 1 &&
-		    scoreboard_has_idler(wt->we->sb, wt->we->board,
-		    wt->tab.n)) {
-			wt->deferred = true;
-			pause_accepting(wt, LOCK_RETRY_MS);
-			return;
-		}
-		len = sizeof(ss);
-		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd != -1) {
-			wt->deferred = false;
-			/* Behind a proxy, the client is known from its header. */
-			if (is_proxy(wt, lfd))
-				conn_add(wt, fd, -1, true);
-			else if (admit(wt, fd, (struct sockaddr *)&ss, &slot))
-				conn_add(wt, fd, slot, false);
-			continue;
-		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
-		/*
-		 * One connection lost (aborted by its client, refused by a
-		 * firewall rule): the next may be fine.  A whole batch of
-		 * them is a fault that persists, and the listener stays
-		 * readable: pause as for EMFILE rather than spin.
-		 */
-		if (errno == EINTR || errno == ECONNABORTED ||
-		    errno == EPROTO || errno == EPERM) {
-			if (errno == EPERM && log_ratelimit_allow(
-			    &wt->warn_rl, wt->now_ms, &suppressed))
-				log_warn("tcp worker: accept4 (%llu more "
-				    "suppressed)", (unsigned long long)
-				    suppressed);
-			if (++lost < ACCEPT_BATCH)
-				continue;
-		}
-		accept_failed(wt);
-		return;
-	}
-}
 
-/* EMFILE and friends: a busy loop would not free a descriptor; pause. */
-static void
-accept_failed(struct worker_tcp *wt)
-{
-	uint64_t suppressed;
-	int saved_errno = errno;
 
-	if (log_ratelimit_allow(&wt->accept_rl, wt->now_ms, &suppressed)) {
-		errno = saved_errno;
-		log_warn("tcp worker: accept4 (pausing accepts for %d ms; "
-		    "%llu more since last logged)", ACCEPT_PAUSE_MS,
-		    (unsigned long long)suppressed);
-	}
-	wt->accept_resume_ms = wt->now_ms + ACCEPT_PAUSE_MS;
-}
 
-/*
- * Who may connect (the access lists) and how much (the per-source limits,
- * counted across every worker): STAT_N if `sa` may, else the refusal's
- * counter.  *slot is the count to release at close.
- */
-static enum stat_id
-check_source(struct worker_tcp *wt, const struct sockaddr *sa, int *slot)
-{
-	struct addr_key k;
 
-	*slot = -1;
-	if (!addr_key(sa, &k))
-		return STAT_N;
-	if (!config_permits(wt->cf, &k))
-		return STAT_TCP_REFUSED_ACCESS;
-	if (acl_match(wt->cf->exempt, &k))
-		return STAT_N;
-	switch (persource_admit(wt->we->ps, &k, wt->cf->tcp_ps_conns,
-	    wt->cf->tcp_ps_rate, wt->now_ms, slot)) {
-	case PERSOURCE_LIMIT:
-		return STAT_TCP_REFUSED_LIMIT;
-	case PERSOURCE_RATE:
-		return STAT_TCP_REFUSED_RATE;
-	default:
-		return STAT_N;
-	}
-}
 
-static bool
-admit(struct worker_tcp *wt, int fd, const struct sockaddr *sa, int *slot)
-{
-	enum stat_id why = check_source(wt, sa, slot);
-
-	if (why == STAT_N)
-		return true;
-	refuse(wt, fd, sa, why);
-	return false;
-}
-
-static bool
-is_proxy(struct worker_tcp *wt, int lfd)
-{
-	size_t i;
-
-	for (i = 0; i < wt->nlfds; i++)
-		if (wt->lfds[i] == lfd)
-			return wt->lproxy[i];
-	return false;
-}
-
-/*
- * Peek, so that nothing is consumed until the whole header is there; then
- * take exactly the header, so the client's first bytes stay to be echoed.
- * A header still incomplete is waited for until PROXY_TIMEOUT_MS.
- */
-static void
-proxy_header(struct worker_tcp *wt, struct conn_entry *e)
-{
-	unsigned char buf[PROXYPROTO_MAX];
-	struct sockaddr_storage ss;
-	enum proxyproto_result r;
-	size_t hlen = 0;
-	ssize_t n;
-
-	n = recv(e->c.fd, buf, sizeof(buf), MSG_PEEK);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
-		return;
-	r = n > 0 ? proxyproto_parse(buf, (size_t)n, &hlen, &ss) :
-	    PROXYPROTO_BAD;
-	if (r == PROXYPROTO_MORE)
-		return;
-	if (r == PROXYPROTO_BAD || recv(e->c.fd, buf, hlen, 0) !=
-	    (ssize_t)hlen) {
-		conn_drop(wt, e, CONN_END_PROXY);
-		return;
-	}
-	e->proxy_wait = false;
-	wt->nproxy_wait--;
-	proxy_admit(wt, e, &ss);
-}
-
-/* The header's client, or the proxy itself for LOCAL and UNKNOWN. */
-static void
-proxy_admit(struct worker_tcp *wt, struct conn_entry *e,
-    struct sockaddr_storage *ss)
-{
-	char name[ADDR_STRLEN];
-	socklen_t len = sizeof(*ss);
-	enum stat_id why;
-	int slot;
-
-	if (ss->ss_family == AF_UNSPEC &&
-	    getpeername(e->c.fd, (struct sockaddr *)ss, &len) == -1) {
-		conn_drop(wt, e, CONN_END_ERROR);
-		return;
-	}
-	log_debug("tcp worker: fd %d is %s (PROXY header)", e->c.fd,
-	    addr_format((struct sockaddr *)ss, name, sizeof(name)));
-	why = check_source(wt, (struct sockaddr *)ss, &slot);
-	if (why != STAT_N) {
-		conn_drop(wt, e, why == STAT_TCP_REFUSED_ACCESS ?
-		    CONN_END_ACCESS : why == STAT_TCP_REFUSED_LIMIT ?
-		    CONN_END_LIMIT : CONN_END_RATE);
-		return;
-	}
-	e->ps_slot = slot;
-	e->c.can_read = true;
-	conn_service(wt, e);
-}
-
-/* The list is by last activity, and a waiting connection has had none. */
-static void
-expire_proxy(struct worker_tcp *wt)
-{
-	struct conn_entry *e, *next;
-
-	if (wt->nproxy_wait == 0 || wt->now_ms < wt->proxy_check_ms)
-		return;
-	wt->proxy_check_ms = wt->now_ms + PROXY_CHECK_MS;
-	for (e = wt->tab.oldest; e != NULL &&
-	    wt->now_ms - e->active_ms >= PROXY_TIMEOUT_MS; e = next) {
-		next = e->next;
-		if (e->proxy_wait)
-			conn_drop(wt, e, CONN_END_PROXY);
-	}
-}
-
-/*
- * A refusal at accept, before a connection entry exists.  A reset, not a
- * FIN: a flood of refused connections leaves no TIME_WAIT behind.
- */
-static void
-refuse(struct worker_tcp *wt, int fd, const struct sockaddr *sa,
-    enum stat_id why)
-{
-	struct linger lg = { 1, 0 };
-	char name[ADDR_STRLEN];
-
-	log_debug("tcp worker: refused %s (%s)", addr_format(sa, name,
-	    sizeof(name)), stat_info[why].name);
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	(void)close(fd);
-	scoreboard_count(wt->we->sb, wt->we->board, why, 1);
-}
-
-static void
-conn_add(struct worker_tcp *wt, int fd, int slot, bool proxy_wait)
+void
+tcp_conn_add(struct worker_tcp *wt, int fd, int slot, bool proxy_wait)
 {
 	struct epoll_event ev;
 	struct conn_entry *e;
@@ -516,8 +162,8 @@ conn_add(struct worker_tcp *wt, int fd, int slot, bool proxy_wait)
  * The one way a connection ends: the reason is logged and counted here.
  * Closing the descriptor also removes it from the epoll set.
  */
-static void
-conn_drop(struct worker_tcp *wt, struct conn_entry *e, enum conn_end why)
+void
+tcp_conn_drop(struct worker_tcp *wt, struct conn_entry *e, enum conn_end why)
 {
 	log_debug("tcp worker: fd %d closed (%s) after %llu bytes", e->c.fd,
 	    conn_end_name(why), (unsigned long long)e->c.bytes);
@@ -530,8 +176,8 @@ conn_drop(struct worker_tcp *wt, struct conn_entry *e, enum conn_end why)
 	scoreboard_set_conns(wt->we->sb, wt->we->board, wt->tab.n);
 }
 
-static void
-conn_service(struct worker_tcp *wt, struct conn_entry *e)
+void
+tcp_conn_service(struct worker_tcp *wt, struct conn_entry *e)
 {
 	uint64_t before = e->c.bytes;
 	enum conn_status st;
@@ -543,7 +189,7 @@ conn_service(struct worker_tcp *wt, struct conn_entry *e)
 		    e->c.bytes - before);
 	switch (st) {
 	case CONN_DONE:
-		conn_drop(wt, e, e->c.failed ? CONN_END_ERROR :
+		tcp_conn_drop(wt, e, e->c.failed ? CONN_END_ERROR :
 		    CONN_END_CLIENT);
 		return;
 	case CONN_MORE:
@@ -601,12 +247,12 @@ conn_event(struct worker_tcp *wt, struct conn_entry *e, uint32_t events)
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->can_write = true;
 	if (e->proxy_wait) {
-		proxy_header(wt, e);
+		tcp_proxy_header(wt, e);
 		return;
 	}
 	/* A queued connection runs from the queue, where it can be freed. */
 	if (!e->queued)
-		conn_service(wt, e);
+		tcp_conn_service(wt, e);
 }
 
 static void
@@ -617,7 +263,7 @@ run_queue(struct worker_tcp *wt)
 	while ((e = q) != NULL) {
 		q = e->run_next;
 		e->queued = false;
-		conn_service(wt, e);
+		tcp_conn_service(wt, e);
 	}
 }
 
@@ -631,7 +277,7 @@ expire_idle(struct worker_tcp *wt)
 		return;
 	while ((e = wt->tab.oldest) != NULL && !e->queued &&
 	    wt->now_ms - e->active_ms >= limit)
-		conn_drop(wt, e, CONN_END_IDLE);
+		tcp_conn_drop(wt, e, CONN_END_IDLE);
 }
 
 /* Stop accepting at once; serve what is open until it closes or time is up. */
@@ -646,7 +292,7 @@ drain_start(struct worker_tcp *wt)
 	scoreboard_set_draining(wt->we->sb, wt->we->board);
 	wt->drain_deadline_ms = wt->now_ms +
 	    (uint64_t)wt->cf->shutdown_timeout_s * 1000;
-	update_accepting(wt);
+	tcp_update_accepting(wt);
 	/* The master keeps its copies; ours must go so ports can close. */
 	for (i = 0; i < wt->nlfds; i++)
 		(void)close(wt->lfds[i]);
@@ -660,7 +306,7 @@ close_all(struct worker_tcp *wt)
 {
 	(void)conntab_take_queue(&wt->tab);
 	while (wt->tab.oldest != NULL)
-		conn_drop(wt, wt->tab.oldest, CONN_END_SHUTDOWN);
+		tcp_conn_drop(wt, wt->tab.oldest, CONN_END_SHUTDOWN);
 	conntab_free_spares(&wt->tab);
 }
 
@@ -747,7 +393,7 @@ worker_tcp_run(const struct worker_env *we)
 	tcp_setup(&wt);
 	wt.now_ms = clock_now_ms();
 	wt.beat_ms = monitor_beat_ms(wt.cf->worker_timeout_s);
-	update_accepting(&wt);
+	tcp_update_accepting(&wt);
 	log_info("tcp worker %d started (generation %d)", we->slot,
 	    we->generation);
 	worker_serving(we);
@@ -760,7 +406,7 @@ worker_tcp_run(const struct worker_env *we)
 			tcp_exit(&wt, "drained");
 		if (wt.draining && wt.now_ms >= wt.drain_deadline_ms)
 			tcp_exit(&wt, "shutdown timeout");
-		update_accepting(&wt);
+		tcp_update_accepting(&wt);
 		scoreboard_set_waiting(we->sb, we->board, wt.listening);
 		n = epoll_wait(wt.epfd, events, MAX_EVENTS, next_timeout(&wt));
 		scoreboard_set_waiting(we->sb, we->board, false);
@@ -774,7 +420,7 @@ worker_tcp_run(const struct worker_env *we)
 			if (tag == SIGNAL_TAG)
 				take_signals(&wt);
 			else if (tag & LISTENER_TAG)
-				accept_ready(&wt, wt.lfds[tag & ~LISTENER_TAG]);
+				tcp_accept_ready(&wt, wt.lfds[tag & ~LISTENER_TAG]);
 			else
 				conn_event(&wt, events[i].data.ptr,
 				    events[i].events);
@@ -782,6 +428,6 @@ worker_tcp_run(const struct worker_env *we)
 		retry_stalled(&wt);
 		run_queue(&wt);
 		expire_idle(&wt);
-		expire_proxy(&wt);
+		tcp_expire_proxy(&wt);
 	}
 }
