@@ -38,4 +38,8 @@ void			 config_get_string(struct loader *,
 			    const config_setting_t *, const char *,
 			    const char *, char **);
 
+/* config_access.c: access.allow, access.deny, per_source_exempt. */
+void			 config_load_access(struct loader *,
+			    const config_setting_t *);
+
 #endif
