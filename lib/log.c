@@ -22,7 +22,8 @@ static struct {
 	bool		 journal;	/* stderr is the journal's stream */
 	int		 facility;
 	int		 level;
-} log_dest = { "echod", true, false, false, LOG_DAEMON, LOG_INFO };
+	char		 prefix[64];	/* the process's role; "" in the master */
+} log_dest = { "echod", true, false, false, LOG_DAEMON, LOG_INFO, "" };
 
 static bool	 stderr_is_journal(void);
 static void	 vlog(int, const char *, va_list);
@@ -81,6 +82,20 @@ log_init(const char *ident, int to)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+/*
+ * A process names its role once, at birth ("tcp worker 3 (generation 2)"),
+ * and every message it logs after carries it: no message spells it.
+ */
+void
+log_procinit(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(log_dest.prefix, sizeof(log_dest.prefix), fmt, ap);
+	va_end(ap);
+}
+
 /* Called again on every successful reload with the new facility and level. */
 void
 log_configure(int facility, int level)
@@ -134,13 +149,15 @@ static void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	int saved_errno = errno;
+	int saved_errno = errno, n = 0;
 
 	if (pri > log_dest.level) {
 		errno = saved_errno;
 		return;
 	}
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_dest.prefix[0] != '\0')
+		n = snprintf(msg, sizeof(msg), "%s: ", log_dest.prefix);
+	(void)vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
 	/* One write per line so lines from workers do not interleave. */
 	if (log_dest.to_stderr && log_dest.journal) {
 		(void)fprintf(stderr, "<%d>%s\n", log_dest.facility | pri, msg);

@@ -14,6 +14,8 @@
 #define LOG_TO_SYSLOG	0x2
 
 void		 log_init(const char *, int);
+void		 log_procinit(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
 void		 log_configure(int, int);
 void		 log_set_stderr(bool);
 int		 log_level_from_name(const char *);

@@ -45,7 +45,7 @@ arm_listeners(struct worker_tcp *wt, bool on)
 			continue;
 		failed = true;
 		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
-			log_warn("tcp worker: epoll_ctl %s listener fd %d "
+			log_warn("epoll_ctl %s listener fd %d "
 			    "(%llu more suppressed)", on ? "add" : "del",
 			    wt->lfds[i], (unsigned long long)suppressed);
 	}
@@ -94,13 +94,13 @@ tcp_accept_ready(struct worker_tcp *wt, int lfd)
 	wt->lock_busy = 0;
 	if (r == -1) {
 		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
-			log_warn("tcp worker: accept lock (%llu more "
+			log_warn("accept lock (%llu more "
 			    "suppressed)", (unsigned long long)suppressed);
 		pause_accepting(wt, ACCEPT_PAUSE_MS);
 		return;
 	}
 	if (acceptlock_recovered(wt->we->lock))
-		log_warnx("tcp worker: took over the accept lock from a "
+		log_warnx("took over the accept lock from a "
 		    "worker that died holding it");
 	accept_batch(wt, lfd);
 	acceptlock_release(wt->we->lock);
@@ -154,7 +154,7 @@ accept_batch(struct worker_tcp *wt, int lfd)
 		    errno == EPROTO || errno == EPERM) {
 			if (errno == EPERM && log_ratelimit_allow(
 			    &wt->warn_rl, wt->now_ms, &suppressed))
-				log_warn("tcp worker: accept4 (%llu more "
+				log_warn("accept4 (%llu more "
 				    "suppressed)", (unsigned long long)
 				    suppressed);
 			if (++lost < ACCEPT_BATCH)
@@ -174,7 +174,7 @@ accept_failed(struct worker_tcp *wt)
 
 	if (log_ratelimit_allow(&wt->accept_rl, wt->now_ms, &suppressed)) {
 		errno = saved_errno;
-		log_warn("tcp worker: accept4 (pausing accepts for %d ms; "
+		log_warn("accept4 (pausing accepts for %d ms; "
 		    "%llu more since last logged)", ACCEPT_PAUSE_MS,
 		    (unsigned long long)suppressed);
 	}

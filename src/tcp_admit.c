@@ -120,7 +120,7 @@ proxy_admit(struct worker_tcp *wt, struct conn_entry *e,
 		tcp_conn_drop(wt, e, CONN_END_ERROR);
 		return;
 	}
-	log_debug("tcp worker: fd %d is %s (PROXY header)", e->c.fd,
+	log_debug("fd %d is %s (PROXY header)", e->c.fd,
 	    addr_format((struct sockaddr *)ss, name, sizeof(name)));
 	why = check_source(wt, (struct sockaddr *)ss, &slot);
 	if (why != STAT_N) {
@@ -162,7 +162,7 @@ refuse(struct worker_tcp *wt, int fd, const struct sockaddr *sa,
 	struct linger lg = { 1, 0 };
 	char name[ADDR_STRLEN];
 
-	log_debug("tcp worker: refused %s (%s)", addr_format(sa, name,
+	log_debug("refused %s (%s)", addr_format(sa, name,
 	    sizeof(name)), stat_info[why].name);
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	(void)close(fd);

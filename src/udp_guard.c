@@ -43,11 +43,11 @@ udp_load_interfaces(struct worker_udp *wu)
 
 	wu->bcast[wu->nbcast++] = htonl(INADDR_BROADCAST);
 	if ((sg = spoofguard_create()) == NULL) {
-		log_err("udp worker: setup");
+		log_err("setup");
 		exit(PROC_EXIT_INIT);
 	}
 	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		log_warn("udp worker: socket for SIOCGIFCONF");
+		log_warn("socket for SIOCGIFCONF");
 	else {
 		load_inet(wu, sg, fd);
 		load_inet6(sg, fd);
@@ -71,7 +71,7 @@ load_inet(struct worker_udp *wu, struct spoofguard *sg, int fd)
 		goto fail;
 	ifc.ifc_len += 8 * sizeof(*ifr);
 	if ((ifr = malloc(ifc.ifc_len)) == NULL) {
-		log_err("udp worker: setup");
+		log_err("setup");
 		exit(PROC_EXIT_INIT);
 	}
 	ifc.ifc_req = ifr;
@@ -82,7 +82,7 @@ load_inet(struct worker_udp *wu, struct spoofguard *sg, int fd)
 		if (ifr[i].ifr_addr.sa_family == AF_INET &&
 		    spoofguard_add_inet(sg, ((struct sockaddr_in *)
 		    &ifr[i].ifr_addr)->sin_addr) == -1) {
-			log_err("udp worker: setup");
+			log_err("setup");
 			exit(PROC_EXIT_INIT);
 		}
 		note_loopback(sg, fd, ifr[i].ifr_name);
@@ -100,7 +100,7 @@ load_inet(struct worker_udp *wu, struct spoofguard *sg, int fd)
 	free(ifr);
 	return;
 fail:
-	log_warn("udp worker: ioctl SIOCGIFCONF");
+	log_warn("ioctl SIOCGIFCONF");
 	free(ifr);
 }
 
@@ -115,14 +115,14 @@ load_inet6(struct spoofguard *sg, int fd)
 
 	if ((f = fopen(IF_INET6_PATH, "re")) == NULL) {
 		if (errno != ENOENT)	/* absent: IPv6 is disabled */
-			log_warn("udp worker: %s", IF_INET6_PATH);
+			log_warn("%s", IF_INET6_PATH);
 		return;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (!spoofguard_parse_if_inet6(line, &in6, &ifindex, name))
 			continue;
 		if (spoofguard_add_inet6(sg, &in6, ifindex) == -1) {
-			log_err("udp worker: setup");
+			log_err("setup");
 			exit(PROC_EXIT_INIT);
 		}
 		note_loopback(sg, fd, name);
@@ -142,7 +142,7 @@ note_loopback(struct spoofguard *sg, int fd, const char *name)
 	    ioctl(fd, SIOCGIFINDEX, &req) == -1)
 		return;
 	if (spoofguard_add_loopback(sg, (unsigned)req.ifr_ifindex) == -1) {
-		log_err("udp worker: setup");
+		log_err("setup");
 		exit(PROC_EXIT_INIT);
 	}
 }
@@ -162,11 +162,11 @@ guard_listeners(struct worker_udp *wu, const struct spoofguard *sg)
 	int left;
 
 	if ((left = spoofguard_program(sg, &fp)) == -1) {
-		log_err("udp worker: setup");
+		log_err("setup");
 		exit(PROC_EXIT_INIT);
 	}
 	if (left > 0)
-		log_warnx("udp worker: %d of this host's addresses are not in "
+		log_warnx("%d of this host's addresses are not in "
 		    "the source filter (too many, or no loopback interface "
 		    "found): forged sources using them are answered", left);
 	for (i = 0; i < ls->n; i++) {
@@ -174,7 +174,7 @@ guard_listeners(struct worker_udp *wu, const struct spoofguard *sg)
 			continue;
 		if (setsockopt(ls->l[i].fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
 		    sizeof(fp)) == -1)
-			log_warn("udp worker: setsockopt SO_ATTACH_FILTER "
+			log_warn("setsockopt SO_ATTACH_FILTER "
 			    "on %s", ls->l[i].name);
 		wu->kernel_drops[i] = udp_socket_drops(ls->l[i].fd);
 	}

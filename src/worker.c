@@ -34,7 +34,7 @@ worker_init(const struct worker_env *we, const char *role)
 	(void)sigaction(SIGCHLD, &sa, NULL);
 	/* Blocked since the master's fork, so nothing sent since is lost. */
 	if ((sigfd = sig_fd_open(signals)) == -1) {
-		log_err("%s: signalfd", role);
+		log_err("signalfd");
 		exit(PROC_EXIT_INIT);
 	}
 	/*
@@ -52,12 +52,12 @@ worker_init(const struct worker_env *we, const char *role)
 	if (we->drop_privileges &&
 	    proc_drop_privileges(we->cf->uid, we->cf->gid, we->cf->user) ==
 	    -1) {
-		log_errx("%s: cannot switch to user %s and group %s; exiting",
-		    role, we->cf->user, we->cf->group);
+		log_errx("cannot switch to user %s and group %s; exiting",
+		    we->cf->user, we->cf->group);
 		exit(PROC_EXIT_INIT);
 	}
 	if (!we->drop_privileges && proc_drop_capabilities() == -1) {
-		log_errx("%s: cannot drop capabilities; exiting", role);
+		log_errx("cannot drop capabilities; exiting");
 		exit(PROC_EXIT_INIT);
 	}
 	/* After the drop: changing credentials clears the death signal. */

@@ -61,19 +61,19 @@ tcp_setup(struct worker_tcp *wt)
 	size_t i;
 
 	if ((wt->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
-		log_err("tcp worker: epoll_create1");
+		log_err("epoll_create1");
 		exit(PROC_EXIT_INIT);
 	}
 	if ((wt->lfds = calloc(ls->n, sizeof(*wt->lfds))) == NULL ||
 	    (wt->lproxy = calloc(ls->n, sizeof(*wt->lproxy))) == NULL) {
-		log_err("tcp worker: calloc");
+		log_err("calloc");
 		exit(PROC_EXIT_INIT);
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.u64 = SIGNAL_TAG;
 	if (epoll_ctl(wt->epfd, EPOLL_CTL_ADD, wt->sigfd, &ev) == -1) {
-		log_err("tcp worker: epoll_ctl add signalfd");
+		log_err("epoll_ctl add signalfd");
 		exit(PROC_EXIT_INIT);
 	}
 	for (i = 0; i < ls->n; i++)
@@ -102,7 +102,7 @@ take_signals(struct worker_tcp *wt)
 	}
 	if (signo == -1 && log_ratelimit_allow(&wt->warn_rl, wt->now_ms,
 	    &suppressed))
-		log_warn("tcp worker: read signalfd (%llu more suppressed)",
+		log_warn("read signalfd (%llu more suppressed)",
 		    (unsigned long long)suppressed);
 }
 
@@ -129,7 +129,7 @@ tcp_conn_add(struct worker_tcp *wt, int fd, int slot, bool proxy_wait)
 	/* Out of memory or epoll space: this one is closed, rate-limited. */
 	if ((e = conntab_add(&wt->tab, wt->now_ms)) == NULL) {
 		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
-			log_warn("tcp worker: malloc connection, closing it "
+			log_warn("malloc connection, closing it "
 			    "(%llu more suppressed)",
 			    (unsigned long long)suppressed);
 		(void)close(fd);
@@ -144,7 +144,7 @@ tcp_conn_add(struct worker_tcp *wt, int fd, int slot, bool proxy_wait)
 	ev.data.ptr = e;
 	if (epoll_ctl(wt->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
-			log_warn("tcp worker: epoll_ctl add connection, "
+			log_warn("epoll_ctl add connection, "
 			    "closing it (%llu more suppressed)",
 			    (unsigned long long)suppressed);
 		(void)close(fd);
@@ -165,7 +165,7 @@ tcp_conn_add(struct worker_tcp *wt, int fd, int slot, bool proxy_wait)
 void
 tcp_conn_drop(struct worker_tcp *wt, struct conn_entry *e, enum conn_end why)
 {
-	log_debug("tcp worker: fd %d closed (%s) after %llu bytes", e->c.fd,
+	log_debug("fd %d closed (%s) after %llu bytes", e->c.fd,
 	    conn_end_name(why), (unsigned long long)e->c.bytes);
 	scoreboard_count(wt->we->sb, wt->we->board, closed_stat[why], 1);
 	persource_release(wt->we->ps, e->ps_slot);
@@ -215,7 +215,7 @@ conn_stalled(struct worker_tcp *wt, struct conn_entry *e)
 	if (wt->stall_retry_ms == 0)
 		wt->stall_retry_ms = wt->now_ms + STALL_RETRY_MS;
 	if (log_ratelimit_allow(&wt->stall_rl, wt->now_ms, &suppressed))
-		log_warnx("tcp worker: %s on fd %d: %s; retrying every %d ms "
+		log_warnx("%s on fd %d: %s; retrying every %d ms "
 		    "(%llu more since last logged)", e->c.stall_call, e->c.fd,
 		    strerror(e->c.stall_errno), STALL_RETRY_MS,
 		    (unsigned long long)suppressed);
@@ -297,8 +297,7 @@ drain_start(struct worker_tcp *wt)
 	for (i = 0; i < wt->nlfds; i++)
 		(void)close(wt->lfds[i]);
 	wt->nlfds = 0;
-	log_info("tcp worker: draining %d connections (worker %d of "
-	    "generation %d)", wt->tab.n, wt->we->slot, wt->we->generation);
+	log_info("draining %d connections", wt->tab.n);
 }
 
 static void
@@ -361,11 +360,9 @@ tcp_exit(struct worker_tcp *wt, const char *why)
 		scoreboard_count(sb, b, STAT_TCP_CLOSED_SHUTDOWN, wt->tab.n);
 	else
 		close_all(wt);
-	log_info("tcp worker %d exiting (%s): accepted %llu connections "
-	    "(generation %d); closed %llu by the client, %llu on an error, "
-	    "%llu idle, %llu at shutdown", wt->we->slot, why,
+	log_info("exiting (%s): accepted %llu connections; closed %llu by "
+	    "the client, %llu on an error, %llu idle, %llu at shutdown", why,
 	    (unsigned long long)scoreboard_counted(sb, b, STAT_TCP_ACCEPTED),
-	    wt->we->generation,
 	    (unsigned long long)scoreboard_counted(sb, b,
 	    STAT_TCP_CLOSED_CLIENT),
 	    (unsigned long long)scoreboard_counted(sb, b,
@@ -389,13 +386,14 @@ worker_tcp_run(const struct worker_env *we)
 	memset(&wt, 0, sizeof(wt));
 	wt.we = we;
 	wt.cf = we->cf;
+	log_procinit("tcp worker %d (generation %d)", we->slot,
+	    we->generation);
 	wt.sigfd = worker_init(we, "tcp worker");
 	tcp_setup(&wt);
 	wt.now_ms = clock_now_ms();
 	wt.beat_ms = monitor_beat_ms(wt.cf->worker_timeout_s);
 	tcp_update_accepting(&wt);
-	log_info("tcp worker %d started (generation %d)", we->slot,
-	    we->generation);
+	log_info("started");
 	worker_serving(we);
 	for (;;) {
 		if (wt.want_quit)
@@ -411,7 +409,7 @@ worker_tcp_run(const struct worker_env *we)
 		n = epoll_wait(wt.epfd, events, MAX_EVENTS, next_timeout(&wt));
 		scoreboard_set_waiting(we->sb, we->board, false);
 		if (n == -1 && errno != EINTR)
-			fatal("tcp worker: epoll_wait");
+			fatal("epoll_wait");
 		wt.now_ms = clock_now_ms();
 		scoreboard_beat(we->sb, we->board, wt.now_ms);
 		/* A QUIT seen in this batch ends it: nothing left is owed. */

@@ -58,7 +58,7 @@ udp_setup(struct worker_udp *wu)
 	    (wu->own_ports = calloc(ls->n, sizeof(*wu->own_ports))) == NULL ||
 	    (wu->kernel_drops = calloc(ls->n, sizeof(*wu->kernel_drops))) ==
 	    NULL) {
-		log_err("udp worker: setup");
+		log_err("setup");
 		exit(PROC_EXIT_INIT);
 	}
 	for (i = 0; i < ls->n; i++) {
@@ -71,7 +71,7 @@ udp_setup(struct worker_udp *wu)
 		ev.data.fd = ls->l[i].fd;
 		if (epoll_ctl(wu->epfd, EPOLL_CTL_ADD, ls->l[i].fd,
 		    &ev) == -1) {
-			log_err("udp worker: epoll_ctl %s", ls->l[i].name);
+			log_err("epoll_ctl %s", ls->l[i].name);
 			exit(PROC_EXIT_INIT);
 		}
 	}
@@ -79,12 +79,12 @@ udp_setup(struct worker_udp *wu)
 	ev.events = EPOLLIN;
 	ev.data.fd = wu->sigfd;
 	if (epoll_ctl(wu->epfd, EPOLL_CTL_ADD, wu->sigfd, &ev) == -1) {
-		log_err("udp worker: epoll_ctl add signalfd");
+		log_err("epoll_ctl add signalfd");
 		exit(PROC_EXIT_INIT);
 	}
 	if (wu->cf->udp_rate > 0 && (wu->rl = ratelimit_create(RL_ENTRIES,
 	    wu->cf->udp_rate, wu->cf->udp_burst)) == NULL) {
-		log_err("udp worker: setup");
+		log_err("setup");
 		exit(PROC_EXIT_INIT);
 	}
 	wu->rl_log.interval_ms = RL_LOG_MS;
@@ -106,7 +106,7 @@ take_signals(struct worker_udp *wu)
 		wu->want_quit |= signo == SIGQUIT;
 	}
 	if (signo == -1) {
-		log_warn("udp worker: read signalfd");
+		log_warn("read signalfd");
 		wu->want_exit = true;
 	}
 }
@@ -192,7 +192,7 @@ is_refused(struct worker_udp *wu, const struct sockaddr *sa)
 		return false;
 	drop(wu, STAT_UDP_DROPPED_RATE);
 	if (log_ratelimit_allow(&wu->rl_log, wu->now_ms, &suppressed))
-		log_notice("udp worker: %s is over udp.per_source_rate (%d a "
+		log_notice("%s is over udp.per_source_rate (%d a "
 		    "second, bursts of %d): dropping its datagrams until it "
 		    "slows down (%llu more drops not logged)",
 		    addr_format(sa, name, sizeof(name)), wu->cf->udp_rate,
@@ -293,7 +293,7 @@ receive(struct worker_udp *wu, int fd)
 			 */
 			if (log_ratelimit_allow(&wu->send_rl, clock_now_ms(),
 			    &suppressed))
-				log_warn("udp worker: sendmmsg, datagram not "
+				log_warn("sendmmsg, datagram not "
 				    "answered (%llu more since last logged)",
 				    (unsigned long long)suppressed);
 			sent = 1;
@@ -323,7 +323,7 @@ recv_failed(struct worker_udp *wu, int err)
 		return;
 	wu->recv_fails = 0;
 	if (log_ratelimit_allow(&wu->recv_rl, now, &suppressed))
-		log_warnx("udp worker: recvmmsg: %s; pausing receives for %d "
+		log_warnx("recvmmsg: %s; pausing receives for %d "
 		    "ms (%llu more since last logged)", strerror(err),
 		    RECV_PAUSE_MS, (unsigned long long)suppressed);
 	wu->resume_ms = now + RECV_PAUSE_MS;
@@ -344,7 +344,7 @@ watch_listeners(struct worker_udp *wu, bool on)
 		ev.events = on ? EPOLLIN : 0;
 		ev.data.fd = ls->l[i].fd;
 		if (epoll_ctl(wu->epfd, EPOLL_CTL_MOD, ls->l[i].fd, &ev) == -1)
-			log_warn("udp worker: epoll_ctl %s", ls->l[i].name);
+			log_warn("epoll_ctl %s", ls->l[i].name);
 	}
 }
 
@@ -399,7 +399,7 @@ log_drops(struct worker_udp *wu, uint64_t now_ms)
 		return;
 	/* The filter's drops never reach us: only the sockets count them. */
 	if ((kernel = take_kernel_drops(wu)) > 0)
-		log_notice("udp worker: the kernel dropped %llu datagrams "
+		log_notice("the kernel dropped %llu datagrams "
 		    "from forged sources (this host's own addresses, from "
 		    "outside), with bad checksums or for a full receive "
 		    "buffer in the last %d s", (unsigned long long)kernel,
@@ -410,7 +410,7 @@ log_drops(struct worker_udp *wu, uint64_t now_ms)
 	rate = since_logged(wu, STAT_UDP_DROPPED_RATE);
 	access = since_logged(wu, STAT_UDP_DROPPED_ACCESS);
 	if (port + source + dest + rate + access > 0)
-		log_notice("udp worker: dropped %llu datagrams from denied "
+		log_notice("dropped %llu datagrams from denied "
 		    "source ports, %llu from broadcast, multicast or invalid "
 		    "sources, %llu sent to broadcast or multicast "
 		    "addresses, %llu over the per-source rate and %llu by the "
@@ -428,8 +428,9 @@ worker_udp_run(const struct worker_env *we)
 	struct worker_udp *wu;
 	int i, k, n, r = 0;
 
+	log_procinit("udp worker (generation %d)", we->generation);
 	if ((wu = calloc(1, sizeof(*wu))) == NULL) {
-		log_err("udp worker: calloc");
+		log_err("calloc");
 		exit(PROC_EXIT_INIT);
 	}
 	wu->we = we;
@@ -440,13 +441,13 @@ worker_udp_run(const struct worker_env *we)
 	udp_setup(wu);
 	wu->drop_logged_ms = clock_now_ms();
 	wu->beat_ms = monitor_beat_ms(wu->cf->worker_timeout_s);
-	log_info("udp worker started (generation %d)", we->generation);
+	log_info("started");
 	worker_serving(we);
 	while (!wu->want_exit) {
 		/* Wake to beat even when idle: a wait is not a hang. */
 		n = epoll_wait(wu->epfd, events, 16, next_timeout(wu));
 		if (n == -1 && errno != EINTR)
-			fatal("udp worker: epoll_wait");
+			fatal("epoll_wait");
 		wu->now_ms = clock_now_ms();
 		scoreboard_beat(we->sb, we->board, wu->now_ms);
 		if (wu->resume_ms != 0 && wu->now_ms >= wu->resume_ms) {
@@ -478,9 +479,9 @@ worker_udp_run(const struct worker_env *we)
 		log_drops(wu, clock_now_ms());
 	}
 	log_drops(wu, clock_now_ms() + DROP_LOG_MS);
-	log_info("udp worker exiting: echoed %llu datagrams (generation %d)",
+	log_info("exiting: echoed %llu datagrams",
 	    (unsigned long long)scoreboard_counted(we->sb, we->board,
-	    STAT_UDP_ECHOED), we->generation);
+	    STAT_UDP_ECHOED));
 	if (wu->want_quit)
 		_exit(0);	/* as the TCP worker's fast stop */
 	exit(0);

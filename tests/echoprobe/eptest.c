@@ -241,9 +241,9 @@ eptest_echod_start_on(struct eptest_server *s, const char *addr)
 	argv[3] = s->conf;
 	s->pid = start_logged(argv, s->log);
 	wait_listening(s, 10000);
-	wait_logged(s, "tcp worker 0 started", 10000);
-	wait_logged(s, "tcp worker 1 started", 10000);
-	wait_logged(s, "udp worker started", 10000);
+	wait_logged(s, "tcp worker 0 (generation 1): started", 10000);
+	wait_logged(s, "tcp worker 1 (generation 1): started", 10000);
+	wait_logged(s, "udp worker (generation 1): started", 10000);
 }
 
 void

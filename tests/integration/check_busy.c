@@ -121,14 +121,14 @@ signal_busy_workers(int signo, uint64_t *ms)
 		ck_assert_int_eq(kill(tcp, signo), 0);
 		ck_assert_int_eq(kill(udp, signo), 0);
 		if (signo == SIGTERM) {
-			ck_assert(harness_wait_log(&h, "tcp worker: draining",
+			ck_assert(harness_wait_log(&h, "): draining",
 			    5000));
-			ck_assert(harness_wait_log(&h, "udp worker exiting",
+			ck_assert(harness_wait_log(&h, "): exiting: echoed",
 			    5000));
 		} else {
 			ck_assert(harness_wait_log(&h, "exiting (fast shutdown)",
 			    5000));
-			ck_assert(harness_wait_log(&h, "udp worker exiting",
+			ck_assert(harness_wait_log(&h, "): exiting: echoed",
 			    5000));
 		}
 		record(ms, i, t0);
@@ -190,10 +190,10 @@ START_TEST(busy_generation_retires_on_hup)
 	for (round = 0; round < ROUNDS && !ok; round++) {
 		for (i = 0; i < TRIES; i++) {
 			gen++;
-			(void)snprintf(tcp, sizeof(tcp), "(worker 0 of "
-			    "generation %d)", gen);
-			(void)snprintf(udp, sizeof(udp), "datagrams "
-			    "(generation %d)", gen);
+			(void)snprintf(tcp, sizeof(tcp), "tcp worker 0 "
+			    "(generation %d): draining", gen);
+			(void)snprintf(udp, sizeof(udp), "udp worker "
+			    "(generation %d): exiting", gen);
 			(void)snprintf(gone, sizeof(gone), "generation %d has "
 			    "exited", gen);
 			harness_mark(&h);
@@ -251,7 +251,7 @@ kill_busy_masters(void)
 		dead = harness_now_ms();
 		ck_assert(harness_wait_log_count(&h, "exiting (fast shutdown)",
 		    2, 5000));
-		ck_assert(harness_wait_log(&h, "udp worker exiting", 5000));
+		ck_assert(harness_wait_log(&h, "): exiting: echoed", 5000));
 		record(ms, i, dead);
 		if (harness_now_ms() - t0 > total)
 			total = harness_now_ms() - t0;

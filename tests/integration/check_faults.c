@@ -223,7 +223,7 @@ START_TEST(faults_malloc_in_worker)
 	 */
 	harness_mark(&h);
 	ck_assert_int_eq(kill(worker_pid(&h, "tcp"), SIGKILL), 0);
-	ck_assert(harness_wait_log(&h, "tcp worker 0 started", WAIT_MS));
+	ck_assert(harness_wait_log(&h, "tcp worker 0 (generation 1): started", WAIT_MS));
 	tcp = worker_pid(&h, "tcp");
 	harness_mark(&h);
 	/* The first allocation, the new connection's entry, succeeds. */

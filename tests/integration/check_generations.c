@@ -72,11 +72,11 @@ assert_same_workers(struct harness *h, const pid_t *before, int n)
  */
 START_TEST(generations_new_serves_before_old_retires)
 {
-	static const char *started[] = { "tcp worker 0 started (generation 2)",
-	    "tcp worker 1 started (generation 2)",
-	    "udp worker started (generation 2)", NULL };
-	static const char *stopped[] = { "(worker 0 of generation 1)",
-	    "(worker 1 of generation 1)", "datagrams (generation 1)", NULL };
+	static const char *started[] = { "tcp worker 0 (generation 2): started",
+	    "tcp worker 1 (generation 2): started",
+	    "udp worker (generation 2): started", NULL };
+	static const char *stopped[] = { "tcp worker 0 (generation 1): draining",
+	    "tcp worker 1 (generation 1): draining", "udp worker (generation 1): exiting", NULL };
 	struct harness h;
 	long last_start = 0, off;
 	int i;

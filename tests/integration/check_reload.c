@@ -69,7 +69,7 @@ START_TEST(reload_changes_workers_and_drains_old_generation)
 	ck_assert_msg(gone == old[0] || gone == old[1], "reaped %ld, not an "
 	    "old worker (%ld, %ld)", (long)gone, (long)old[0], (long)old[1]);
 	holder = gone == old[0] ? old[1] : old[0];
-	ck_assert(harness_wait_log_count(&h, "started (generation 2)", 4,
+	ck_assert(harness_wait_log_count(&h, "(generation 2): started", 4,
 	    H_WAIT_MS));
 	ck_assert(harness_wait_workers(&h, "tcp", 5, H_WAIT_MS));
 	ck_assert_int_eq(n = harness_workers(&h, "tcp", now, 8), 5);
@@ -303,7 +303,7 @@ START_TEST(reload_keeps_each_ephemeral_listener)
 	harness_signal(&h, SIGHUP);
 	ck_assert(harness_wait_log(&h, "reload complete: generation 2",
 	    H_WAIT_MS));
-	ck_assert(harness_wait_log(&h, "udp worker started (generation 2)",
+	ck_assert(harness_wait_log(&h, "udp worker (generation 2): started",
 	    H_WAIT_MS));
 	ck_assert_int_eq(harness_log_count(&h, "listening on"), 0);
 	ck_assert_int_eq(harness_log_count(&h, "closed listener"), 0);
@@ -376,7 +376,7 @@ START_TEST(reload_workers_hold_only_their_own_lock)
 		    i);
 		ck_assert(harness_wait_log(&h, want, H_WAIT_MS));
 	}
-	ck_assert(harness_wait_log_count(&h, "started (generation 4)", 3,
+	ck_assert(harness_wait_log_count(&h, "(generation 4): started", 3,
 	    H_WAIT_MS));
 	ck_assert(harness_wait_workers(&h, "tcp", 2, H_WAIT_MS));
 	ck_assert(harness_wait_workers(&h, "udp", 1, H_WAIT_MS));

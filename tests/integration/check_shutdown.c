@@ -64,7 +64,7 @@ START_TEST(shutdown_graceful_drains_open_connection)
 	harness_mark(&h);
 	harness_signal(&h, SIGTERM);
 	ck_assert(harness_wait_log(&h, "graceful shutdown", H_WAIT_MS));
-	ck_assert(harness_wait_log_count(&h, "tcp worker: draining", 2,
+	ck_assert(harness_wait_log_count(&h, "): draining", 2,
 	    H_WAIT_MS));
 	fd2 = harness_connect(AF_INET, h.tcp4, 1000);
 	ck_assert_msg(fd2 == -1 && errno == ECONNREFUSED,
@@ -159,7 +159,7 @@ START_TEST(shutdown_fast_overrides_graceful_drain)
 	ck_assert_int_eq(harness_echo(fd, "hold", 4, false, H_WAIT_MS), 0);
 	harness_mark(&h);
 	harness_signal(&h, SIGTERM);
-	ck_assert(harness_wait_log(&h, "tcp worker: draining 1 connections",
+	ck_assert(harness_wait_log(&h, "): draining 1 connections",
 	    H_WAIT_MS));
 	ck_assert_int_eq(harness_wait_exit(&h, 300), -1);
 	ck_assert_int_eq(harness_echo(fd, "still", 5, false, H_WAIT_MS), 0);
@@ -192,7 +192,7 @@ START_TEST(shutdown_graceful_waits_for_every_generation)
 	ck_assert(harness_wait_log(&h, "reload complete: generation 2",
 	    H_WAIT_MS));
 	/* Until the old worker has its SIGTERM it may still accept. */
-	ck_assert(harness_wait_log(&h, "tcp worker: draining 1 connections",
+	ck_assert(harness_wait_log(&h, "): draining 1 connections",
 	    H_WAIT_MS));
 	ck_assert_int_ge(cur = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
 	ck_assert_int_eq(harness_echo(cur, "gen 2", 5, false, H_WAIT_MS), 0);

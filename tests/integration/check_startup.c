@@ -133,8 +133,9 @@ START_TEST(startup_gives_up_when_workers_cannot_start)
 	argv[5] = h.conf;
 	start = harness_now_ms();
 	ck_assert_int_eq(harness_run_cmd(argv, out, sizeof(out), 10000), 1);
-	ck_assert_msg(strstr(out, "echod: tcp worker: cannot switch to user "
-	    "nobody and group nogroup; exiting") != NULL, "output: %s", out);
+	ck_assert_msg(strstr(out, "echod: tcp worker 0 (generation 1): "
+	    "cannot switch to user nobody and group nogroup; exiting") !=
+	    NULL, "output: %s", out);
 	ck_assert_msg(strstr(out, "failed to start (exit status 3); "
 	    "respawning in 100 ms") != NULL, "output: %s", out);
 	ck_assert_msg(strstr(out, "failed to start (exit status 3); "

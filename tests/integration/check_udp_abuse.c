@@ -201,7 +201,7 @@ START_TEST(udp_flood_from_one_source_is_limited_others_served)
 	/* The harness's readiness probes came from 127.0.0.1 too. */
 	ck_assert_msg(n >= 10 && n <= 40, "%d of 200 answered", n);
 	ck_assert(harness_wait_counter(&h, "udp_dropped_rate", 200 - n, 5000));
-	ck_assert(harness_wait_log(&h, "udp worker: 127.0.0.1:", 0));
+	ck_assert(harness_wait_log(&h, "): 127.0.0.1:", 0));
 	ck_assert(harness_wait_log(&h, "is over udp.per_source_rate (10 a "
 	    "second, bursts of 20)", 0));
 	(void)close(flood);

@@ -83,7 +83,7 @@ START_TEST(udp_denied_source_port_is_dropped_and_counted)
 	pfd.events = POLLIN;
 	ck_assert_int_eq(poll(&pfd, 1, 200), 0);
 	harness_stop_keep(&h);
-	ck_assert(harness_wait_log(&h, "udp worker: dropped 3 datagrams from "
+	ck_assert(harness_wait_log(&h, "udp worker (generation 1): dropped 3 datagrams from "
 	    "denied source ports, 0 from broadcast, multicast or invalid "
 	    "sources, 0 sent to broadcast or multicast addresses", 0));
 	(void)close(denied);
@@ -112,7 +112,7 @@ START_TEST(udp_broadcast_destination_is_not_answered)
 	harness_init(&h);
 	harness_write_config(&h, 0, conf);
 	harness_launch(&h);
-	ck_assert(harness_wait_log(&h, "udp worker started", H_READY_MS));
+	ck_assert(harness_wait_log(&h, "udp worker (generation 1): started", H_READY_MS));
 	ck_assert(harness_log_line(&h, "listening on udp 0.0.0.0:", line,
 	    sizeof(line)));
 	ck_assert_int_eq(sscanf(strrchr(line, ':') + 1, "%u", &port), 1);

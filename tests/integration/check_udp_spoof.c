@@ -236,7 +236,7 @@ net_start_echod(struct net *n)
 	harness_init(&n->h);
 	harness_write_config(&n->h, 0, conf);
 	harness_launch(&n->h);
-	ck_assert(harness_wait_log(&n->h, "udp worker started", H_READY_MS));
+	ck_assert(harness_wait_log(&n->h, "udp worker (generation 1): started", H_READY_MS));
 	ck_assert(harness_log_line(&n->h, "listening on udp [::]:", line,
 	    sizeof(line)));
 	ck_assert_int_eq(sscanf(strrchr(line, ':') + 1, "%u", &port), 1);
@@ -494,7 +494,7 @@ START_TEST(udp_forged_own_source_is_dropped)
 	ck_assert_msg(!readable(service, QUIET_MS),
 	    "the forged datagram's echo reached the local service");
 	harness_stop_keep(&n.h);
-	ck_assert(harness_wait_log(&n.h, "udp worker: the kernel dropped 1 "
+	ck_assert(harness_wait_log(&n.h, "): the kernel dropped 1 "
 	    "datagrams from forged sources", 0));
 	(void)close(service);
 	harness_finish(&n.h);
@@ -593,7 +593,7 @@ START_TEST(udp_reload_guards_addresses_added_since)
 	service = local_socket(TUN6_OTHER);
 	harness_mark(&n.h);
 	harness_signal(&n.h, SIGHUP);
-	ck_assert(harness_wait_log(&n.h, "udp worker started (generation 2)",
+	ck_assert(harness_wait_log(&n.h, "udp worker (generation 2): started",
 	    H_READY_MS));
 	inject(&n, TUN6_OTHER, harness_local_port(service), TUN6, n.port6,
 	    "forged");

@@ -50,7 +50,7 @@ START_TEST(workers_match_configuration_and_drop_privileges)
 	 * A worker takes its title before it drops its privileges: only its
 	 * "started" line says it is done, and its ids are final.
 	 */
-	ck_assert(harness_wait_log_count(&h, "started (generation 1)", 4,
+	ck_assert(harness_wait_log_count(&h, "(generation 1): started", 4,
 	    H_WAIT_MS));
 	ck_assert(harness_wait_workers(&h, "tcp", 3, H_WAIT_MS));
 	ck_assert(harness_wait_workers(&h, "udp", 1, H_WAIT_MS));
