@@ -29,7 +29,7 @@ static bool	 stderr_is_journal(void);
 static void	 vlog(int, const char *, va_list);
 static void	 vlog_errno(int, int, const char *, va_list);
 
-static const struct {
+static const struct name_value {
 	const char	*name;
 	int		 value;
 } levels[] = {
@@ -123,26 +123,28 @@ log_set_stderr(bool to_stderr)
 	}
 }
 
-int
-log_level_from_name(const char *name)
+static int
+lookup(const struct name_value *t, size_t n, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (strcasecmp(name, levels[i].name) == 0)
-			return levels[i].value;
+	for (i = 0; i < n; i++)
+		if (strcasecmp(name, t[i].name) == 0)
+			return t[i].value;
 	return -1;
+}
+
+int
+log_level_from_name(const char *name)
+{
+	return lookup(levels, sizeof(levels) / sizeof(levels[0]), name);
 }
 
 int
 log_facility_from_name(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
-		if (strcasecmp(name, facilities[i].name) == 0)
-			return facilities[i].value;
-	return -1;
+	return lookup(facilities, sizeof(facilities) / sizeof(facilities[0]),
+	    name);
 }
 
 static void

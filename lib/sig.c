@@ -26,6 +26,17 @@ sig_catch(int signo, siginfo_t *si, void *ctx)
 	pending[signo] = 1;
 }
 
+/* The 0-terminated list `signals` as a set. */
+static void
+sig_set(const int *signals, sigset_t *set)
+{
+	int i;
+
+	(void)sigemptyset(set);
+	for (i = 0; signals[i] != 0; i++)
+		(void)sigaddset(set, signals[i]);
+}
+
 void
 sig_init(const int *signals, sigset_t *waitmask)
 {
@@ -33,9 +44,7 @@ sig_init(const int *signals, sigset_t *waitmask)
 	sigset_t block;
 	int i;
 
-	(void)sigemptyset(&block);
-	for (i = 0; signals[i] != 0; i++)
-		(void)sigaddset(&block, signals[i]);
+	sig_set(signals, &block);
 	/* Block first, so nothing arrives between installing and waiting. */
 	if (sigprocmask(SIG_BLOCK, &block, waitmask) == -1)
 		fatal("sigprocmask");
@@ -94,11 +103,8 @@ int
 sig_fd_open(const int *signals)
 {
 	sigset_t set;
-	int i;
 
-	(void)sigemptyset(&set);
-	for (i = 0; signals[i] != 0; i++)
-		(void)sigaddset(&set, signals[i]);
+	sig_set(signals, &set);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		return -1;
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

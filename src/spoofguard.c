@@ -29,7 +29,7 @@ struct sg_addr6 {
 };
 
 struct spoofguard {
-	unsigned	*loop;
+	uint32_t	*loop;		/* interface indexes */
 	size_t		 nloop, maxloop;
 	uint32_t	*v4;		/* host byte order */
 	size_t		 nv4, maxv4;
@@ -43,6 +43,7 @@ struct sg_prog {
 };
 
 static int	 grow(void *, size_t *, size_t, size_t);
+static int	 add_once(uint32_t **, size_t *, size_t *, uint32_t);
 static size_t	 entry6_len(const struct sg_addr6 *);
 static void	 emit(struct sg_prog *, uint16_t, uint8_t, uint8_t, uint32_t);
 static void	 emit_head(struct sg_prog *, const struct spoofguard *,
@@ -83,33 +84,31 @@ grow(void *pp, size_t *max, size_t n, size_t size)
 	return 0;
 }
 
-int
-spoofguard_add_loopback(struct spoofguard *sg, unsigned ifindex)
+/* Append `v` to the set (*set, *n, *max) unless it is there already. */
+static int
+add_once(uint32_t **set, size_t *n, size_t *max, uint32_t v)
 {
 	size_t i;
 
-	for (i = 0; i < sg->nloop; i++)
-		if (sg->loop[i] == ifindex)
+	for (i = 0; i < *n; i++)
+		if ((*set)[i] == v)
 			return 0;
-	if (grow(&sg->loop, &sg->maxloop, sg->nloop, sizeof(*sg->loop)))
+	if (grow(set, max, *n, sizeof(**set)))
 		return -1;
-	sg->loop[sg->nloop++] = ifindex;
+	(*set)[(*n)++] = v;
 	return 0;
+}
+
+int
+spoofguard_add_loopback(struct spoofguard *sg, unsigned ifindex)
+{
+	return add_once(&sg->loop, &sg->nloop, &sg->maxloop, ifindex);
 }
 
 int
 spoofguard_add_inet(struct spoofguard *sg, struct in_addr in)
 {
-	uint32_t ip = ntohl(in.s_addr);
-	size_t i;
-
-	for (i = 0; i < sg->nv4; i++)
-		if (sg->v4[i] == ip)
-			return 0;
-	if (grow(&sg->v4, &sg->maxv4, sg->nv4, sizeof(*sg->v4)))
-		return -1;
-	sg->v4[sg->nv4++] = ip;
-	return 0;
+	return add_once(&sg->v4, &sg->nv4, &sg->maxv4, ntohl(in.s_addr));
 }
 
 /*

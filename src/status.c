@@ -7,9 +7,18 @@
 
 #include "status.h"
 
+/* One line of counters, each "<before><count> <what>". */
+struct count_text {
+	const char	*before;
+	enum stat_id	 id;
+	const char	*what;
+};
+
 static int	 open_conns(const struct sb_snapshot *);
 static const char *worker_state(const struct sb_worker *);
 static double	 beat_age_s(const struct sb_snapshot *, const struct sb_worker *);
+static void	 print_counts(FILE *, const uint64_t *,
+		    const struct count_text *, size_t);
 static void	 json_counters(FILE *, const uint64_t *);
 static void	 metric_rows(FILE *, const struct stat_info *,
 		    const uint64_t *, int);
@@ -39,6 +48,39 @@ beat_age_s(const struct sb_snapshot *ss, const struct sb_worker *w)
 	    (ss->now_ms - w->heartbeat_ms) / 1000.0 : 0.0;
 }
 
+static const struct count_text tcp_line[] = {
+	{ ", ", STAT_TCP_ACCEPTED, "accepted" },
+	{ ", ", STAT_TCP_BYTES, "bytes echoed" },
+	{ "; closed ", STAT_TCP_CLOSED_CLIENT, "by the client" },
+	{ ", ", STAT_TCP_CLOSED_ERROR, "on an error" },
+	{ ", ", STAT_TCP_CLOSED_IDLE, "idle" },
+	{ ", ", STAT_TCP_CLOSED_SHUTDOWN, "at shutdown" },
+	{ "; refused ", STAT_TCP_REFUSED_LIMIT, "over the per-source limit" },
+	{ ", ", STAT_TCP_REFUSED_RATE, "over the per-source rate" },
+	{ ", ", STAT_TCP_REFUSED_ACCESS, "by the access lists" },
+	{ ", ", STAT_TCP_REFUSED_PROXY, "for the PROXY header" },
+}, udp_line[] = {
+	{ " ", STAT_UDP_ECHOED, "datagrams echoed" },
+	{ ", ", STAT_UDP_BYTES, "bytes" },
+	{ "; dropped ", STAT_UDP_DROPPED_PORT, "for the source port" },
+	{ ", ", STAT_UDP_DROPPED_SOURCE, "for the source address" },
+	{ ", ", STAT_UDP_DROPPED_DEST, "for the destination" },
+	{ ", ", STAT_UDP_DROPPED_RATE, "over the per-source rate" },
+	{ ", ", STAT_UDP_DROPPED_ACCESS, "by the access lists" },
+};
+
+static void
+print_counts(FILE *f, const uint64_t *t, const struct count_text *c,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		(void)fprintf(f, "%s%llu %s", c[i].before,
+		    (unsigned long long)t[c[i].id], c[i].what);
+	(void)fputc('\n', f);
+}
+
 void
 status_print_text(FILE *f, const struct sb_snapshot *ss)
 {
@@ -57,31 +99,10 @@ status_print_text(FILE *f, const struct sb_snapshot *ss)
 	    (unsigned long long)ss->mstat[MSTAT_RELOAD_FAILURES],
 	    (unsigned long long)ss->mstat[MSTAT_RESPAWNS],
 	    (unsigned long long)ss->mstat[MSTAT_HUNG]);
-	(void)fprintf(f, "tcp: %d open, %llu accepted, %llu bytes echoed; "
-	    "closed %llu by the client, %llu on an error, %llu idle, %llu at "
-	    "shutdown; refused %llu over the per-source limit, %llu over the "
-	    "per-source rate, %llu by the access lists, %llu for the PROXY "
-	    "header\n", open_conns(ss),
-	    (unsigned long long)t[STAT_TCP_ACCEPTED],
-	    (unsigned long long)t[STAT_TCP_BYTES],
-	    (unsigned long long)t[STAT_TCP_CLOSED_CLIENT],
-	    (unsigned long long)t[STAT_TCP_CLOSED_ERROR],
-	    (unsigned long long)t[STAT_TCP_CLOSED_IDLE],
-	    (unsigned long long)t[STAT_TCP_CLOSED_SHUTDOWN],
-	    (unsigned long long)t[STAT_TCP_REFUSED_LIMIT],
-	    (unsigned long long)t[STAT_TCP_REFUSED_RATE],
-	    (unsigned long long)t[STAT_TCP_REFUSED_ACCESS],
-	    (unsigned long long)t[STAT_TCP_REFUSED_PROXY]);
-	(void)fprintf(f, "udp: %llu datagrams echoed, %llu bytes; dropped %llu "
-	    "for the source port, %llu for the source address, %llu for the "
-	    "destination, %llu over the per-source rate, %llu by the access "
-	    "lists\n", (unsigned long long)t[STAT_UDP_ECHOED],
-	    (unsigned long long)t[STAT_UDP_BYTES],
-	    (unsigned long long)t[STAT_UDP_DROPPED_PORT],
-	    (unsigned long long)t[STAT_UDP_DROPPED_SOURCE],
-	    (unsigned long long)t[STAT_UDP_DROPPED_DEST],
-	    (unsigned long long)t[STAT_UDP_DROPPED_RATE],
-	    (unsigned long long)t[STAT_UDP_DROPPED_ACCESS]);
+	(void)fprintf(f, "tcp: %d open", open_conns(ss));
+	print_counts(f, t, tcp_line, sizeof(tcp_line) / sizeof(tcp_line[0]));
+	(void)fprintf(f, "udp:");
+	print_counts(f, t, udp_line, sizeof(udp_line) / sizeof(udp_line[0]));
 	(void)fprintf(f, "\n%8s %-4s %3s %4s %-9s %7s %10s %6s\n", "PID",
 	    "KIND", "#", "GEN", "STATE", "CONNS", "ACCEPTED", "BEAT");
 	for (i = 0; i < ss->nw; i++) {

@@ -125,16 +125,12 @@ tcp_conn_add(struct worker_tcp *wt, int fd, int slot, bool proxy_wait)
 	struct epoll_event ev;
 	struct conn_entry *e;
 	uint64_t suppressed;
+	const char *failed;
 
 	/* Out of memory or epoll space: this one is closed, rate-limited. */
 	if ((e = conntab_add(&wt->tab, wt->now_ms)) == NULL) {
-		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
-			log_warn("malloc connection, closing it "
-			    "(%llu more suppressed)",
-			    (unsigned long long)suppressed);
-		(void)close(fd);
-		persource_release(wt->we->ps, slot);
-		return;
+		failed = "malloc connection";
+		goto fail;
 	}
 	conn_init(&e->c, fd);
 	e->ps_slot = slot;
@@ -143,19 +139,22 @@ tcp_conn_add(struct worker_tcp *wt, int fd, int slot, bool proxy_wait)
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
 	ev.data.ptr = e;
 	if (epoll_ctl(wt->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
-			log_warn("epoll_ctl add connection, "
-			    "closing it (%llu more suppressed)",
-			    (unsigned long long)suppressed);
-		(void)close(fd);
-		persource_release(wt->we->ps, slot);
-		conntab_remove(&wt->tab, e);
-		return;
+		failed = "epoll_ctl add connection";
+		goto fail;
 	}
 	if (proxy_wait)
 		wt->nproxy_wait++;
 	scoreboard_count(wt->we->sb, wt->we->board, STAT_TCP_ACCEPTED, 1);
 	scoreboard_set_conns(wt->we->sb, wt->we->board, wt->tab.n);
+	return;
+fail:
+	if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
+		log_warn("%s, closing it (%llu more suppressed)", failed,
+		    (unsigned long long)suppressed);
+	(void)close(fd);
+	persource_release(wt->we->ps, slot);
+	if (e != NULL)
+		conntab_remove(&wt->tab, e);
 }
 
 /*
