@@ -129,6 +129,8 @@ proxy_admit(struct worker_tcp *wt, struct conn_entry *e,
 		    CONN_END_LIMIT : CONN_END_RATE);
 		return;
 	}
+	/* Counted only now, so a refused client is never "accepted". */
+	scoreboard_count(wt->we->sb, wt->we->board, STAT_TCP_ACCEPTED, 1);
 	e->ps_slot = slot;
 	e->c.can_read = true;
 	tcp_conn_service(wt, e);

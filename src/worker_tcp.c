@@ -142,9 +142,12 @@ tcp_conn_add(struct worker_tcp *wt, int fd, int slot, bool proxy_wait)
 		failed = "epoll_ctl add connection";
 		goto fail;
 	}
+	/* Behind a proxy, accepted means admitted: see tcp_admit.c. */
 	if (proxy_wait)
 		wt->nproxy_wait++;
-	scoreboard_count(wt->we->sb, wt->we->board, STAT_TCP_ACCEPTED, 1);
+	else
+		scoreboard_count(wt->we->sb, wt->we->board, STAT_TCP_ACCEPTED,
+		    1);
 	scoreboard_set_conns(wt->we->sb, wt->we->board, wt->tab.n);
 	return;
 fail:

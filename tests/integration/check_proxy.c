@@ -103,7 +103,8 @@ start_proxied(struct harness *h, const char *extra)
 /*
  * The header is consumed, never echoed; the client's bytes after it are.
  * The access lists apply to the address in the header; a connection with
- * no header, a bad one or one too slow is closed and counted.
+ * no header, a bad one or one too slow is closed and counted as refused,
+ * not as accepted.
  */
 START_TEST(proxy_header_names_the_client)
 {
@@ -138,6 +139,8 @@ START_TEST(proxy_header_names_the_client)
 	ck_assert(closed_by_server(fd, SLOW_MS));
 	(void)close(fd);
 	ck_assert(harness_wait_counter(&h, "tcp_refused_proxy", 2, WAIT_MS));
+	/* Accepted means admitted: the refused ones count only as refused. */
+	ck_assert_int_eq(harness_counter(&h, "tcp_accepted"), 2);
 	harness_stop(&h);
 }
 END_TEST
