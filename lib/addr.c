@@ -81,6 +81,26 @@ addr_key(const struct sockaddr *sa, struct addr_key *k)
 	return true;
 }
 
+/*
+ * One IPv6 host owns a whole /64 at least, often a /56: limited per
+ * address, it would get 2^64 allowances.  IPv4 (mapped) keys stay whole.
+ */
+void
+addr_key_prefix(struct addr_key *k, int bits)
+{
+	if (k->hi == 0 && k->lo >> 32 == 0xffff)
+		return;
+	/* A shift by 64 is undefined: /0 and /64 are whole halves. */
+	if (bits <= 0)
+		k->hi = 0;
+	else if (bits < 64)
+		k->hi &= ~UINT64_C(0) << (64 - bits);
+	if (bits <= 64)
+		k->lo = 0;
+	else if (bits < 128)
+		k->lo &= ~UINT64_C(0) << (128 - bits);
+}
+
 uint16_t
 addr_port(const struct sockaddr *sa)
 {

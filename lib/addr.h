@@ -27,6 +27,8 @@ struct addr_key {
 int		 addr_parse(const char *, uint16_t, struct addr *);
 /* Fills `k` and returns true for AF_INET and AF_INET6, else false. */
 bool		 addr_key(const struct sockaddr *, struct addr_key *);
+/* An IPv6 key cut to its first `bits` (0..128); IPv4 keys stay whole. */
+void		 addr_key_prefix(struct addr_key *, int);
 const char	*addr_format(const struct sockaddr *, char *, size_t);
 uint16_t	 addr_port(const struct sockaddr *);
 bool		 addr_equal(const struct addr *, const struct addr *);

@@ -28,11 +28,13 @@
 #define DEFAULT_DENY_PORTS	"0-1023", "2049"
 #define DEFAULT_UDP_RATE	100	/* per source, a second */
 #define DEFAULT_UDP_BURST	200
+#define DEFAULT_PS_V6_PREFIX	56	/* as BIND's and Knot's RRL */
 
 
 static const char *root_keys[] = { "workers", "listen", "tcp", "udp",
 	"shutdown_timeout", "worker_timeout", "user", "group", "pidfile",
-	"status_file", "log", "access", "per_source_exempt", NULL };
+	"status_file", "log", "access", "per_source_exempt",
+	"per_source_ipv6_prefix", NULL };
 static const char *tcp_keys[] = { "backlog", "accept_lock",
 	"max_connections", "idle_timeout", "per_source_connections",
 	"per_source_rate", NULL };
@@ -411,6 +413,7 @@ set_defaults(struct config *cf)
 	cf->deny_ports[2049 / 8] |= 1U << (2049 % 8);
 	cf->udp_rate = DEFAULT_UDP_RATE;
 	cf->udp_burst = DEFAULT_UDP_BURST;
+	cf->ps_v6_prefix = DEFAULT_PS_V6_PREFIX;
 	cf->allow = acl_create(NULL, 0);
 	cf->deny = acl_create(NULL, 0);
 	cf->exempt = acl_create(loopback, 2);

@@ -47,6 +47,7 @@ struct config {
 	struct acl		*allow;		/* empty: everyone */
 	struct acl		*deny;
 	struct acl		*exempt;	/* from per-source limits */
+	int			 ps_v6_prefix;	/* IPv6 sources counted per */
 	int			 shutdown_timeout_s;
 	int			 worker_timeout_s;	/* 0: never */
 	char			*user;
@@ -75,6 +76,8 @@ struct config	*config_parse_string(const char *, const char *, int,
 void		 config_free(struct config *);
 bool		 config_port_denied(const struct config *, uint16_t);
 bool		 config_permits(const struct config *, const struct addr_key *);
+struct addr_key	 config_limit_key(const struct config *,
+		    const struct addr_key *);
 bool		 config_has_proto(const struct config *, enum config_proto);
 const char	*config_proto_name(enum config_proto);
 

@@ -93,6 +93,8 @@ config_load_access(struct loader *l, const config_setting_t *root)
 
 	set_acl(&l->cf->exempt, load_cidrs(l, root, "per_source_exempt",
 	    "per_source_exempt"));
+	config_get_int(l, root, "", "per_source_ipv6_prefix", 32, 128,
+	    &l->cf->ps_v6_prefix);
 	if ((ac = config_member(l, root, "", "access",
 	    CONFIG_TYPE_GROUP)) == NULL)
 		return;
@@ -110,4 +112,14 @@ config_permits(const struct config *cf, const struct addr_key *k)
 {
 	return (acl_ranges(cf->allow) == 0 || acl_match(cf->allow, k)) &&
 	    !acl_match(cf->deny, k);
+}
+
+/* What per-source limits count `k` as: an IPv6 source by its prefix. */
+struct addr_key
+config_limit_key(const struct config *cf, const struct addr_key *k)
+{
+	struct addr_key lk = *k;
+
+	addr_key_prefix(&lk, cf->ps_v6_prefix);
+	return lk;
 }

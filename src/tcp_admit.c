@@ -31,7 +31,7 @@ static void	 refuse(struct worker_tcp *, int, const struct sockaddr *,
 static enum stat_id
 check_source(struct worker_tcp *wt, const struct sockaddr *sa, int *slot)
 {
-	struct addr_key k;
+	struct addr_key k, lk;
 
 	*slot = -1;
 	if (!addr_key(sa, &k))
@@ -40,7 +40,8 @@ check_source(struct worker_tcp *wt, const struct sockaddr *sa, int *slot)
 		return STAT_TCP_REFUSED_ACCESS;
 	if (acl_match(wt->cf->exempt, &k))
 		return STAT_N;
-	switch (persource_admit(wt->we->ps, &k, wt->cf->tcp_ps_conns,
+	lk = config_limit_key(wt->cf, &k);
+	switch (persource_admit(wt->we->ps, &lk, wt->cf->tcp_ps_conns,
 	    wt->cf->tcp_ps_rate, wt->now_ms, slot)) {
 	case PERSOURCE_LIMIT:
 		return STAT_TCP_REFUSED_LIMIT;

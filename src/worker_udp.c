@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -177,8 +178,8 @@ is_denied(struct worker_udp *wu, const struct sockaddr *sa)
 static bool
 is_refused(struct worker_udp *wu, const struct sockaddr *sa)
 {
-	char name[ADDR_STRLEN];
-	struct addr_key k;
+	char name[ADDR_STRLEN], scope[32] = "";
+	struct addr_key k, lk;
 	uint64_t suppressed;
 
 	if (!addr_key(sa, &k))
@@ -187,15 +188,20 @@ is_refused(struct worker_udp *wu, const struct sockaddr *sa)
 		drop(wu, STAT_UDP_DROPPED_ACCESS);
 		return true;
 	}
+	lk = config_limit_key(wu->cf, &k);
 	if (wu->rl == NULL || acl_match(wu->cf->exempt, &k) ||
-	    ratelimit_allow(wu->rl, &k, wu->now_ms))
+	    ratelimit_allow(wu->rl, &lk, wu->now_ms))
 		return false;
 	drop(wu, STAT_UDP_DROPPED_RATE);
+	if (lk.hi != k.hi || lk.lo != k.lo)
+		(void)snprintf(scope, sizeof(scope), " (with its /%d)",
+		    wu->cf->ps_v6_prefix);
 	if (log_ratelimit_allow(&wu->rl_log, wu->now_ms, &suppressed))
-		log_notice("%s is over udp.per_source_rate (%d a "
+		log_notice("%s%s is over udp.per_source_rate (%d a "
 		    "second, bursts of %d): dropping its datagrams until it "
 		    "slows down (%llu more drops not logged)",
-		    addr_format(sa, name, sizeof(name)), wu->cf->udp_rate,
+		    addr_format(sa, name, sizeof(name)), scope,
+		    wu->cf->udp_rate,
 		    wu->cf->udp_burst, (unsigned long long)suppressed);
 	return true;
 }

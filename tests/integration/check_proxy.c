@@ -170,6 +170,54 @@ START_TEST(proxy_limits_apply_to_the_header_client)
 }
 END_TEST
 
+/*
+ * An IPv6 source is counted by its prefix (per_source_ipv6_prefix, /56 by
+ * default): two addresses of one /56 share its allowance, a neighbouring
+ * /56 has its own; with /128 every address has its own.
+ */
+static void
+ipv6_sources_share(const char *conf, bool shared)
+{
+	const char *a = "PROXY TCP6 2001:db8:0:1::1 ::1 1 7\r\nab";
+	const char *same = "PROXY TCP6 2001:db8:0:2::9 ::1 1 7\r\nab";
+	const char *other = "PROXY TCP6 2001:db8:0:100::1 ::1 1 7\r\nab";
+	struct harness h;
+	int fd[3];
+
+	start_proxied(&h, conf);
+	ck_assert_int_ge(fd[0] = connect_from("127.0.0.1", h.tcp4), 0);
+	ck_assert_int_eq(echo_back(fd[0], a, strlen(a), "ab", 2, WAIT_MS), 0);
+	ck_assert_int_ge(fd[1] = connect_from("127.0.0.1", h.tcp4), 0);
+	if (shared) {
+		ck_assert_int_eq(send(fd[1], same, strlen(same), 0),
+		    (ssize_t)strlen(same));
+		ck_assert(closed_by_server(fd[1], WAIT_MS));
+		ck_assert(harness_wait_counter(&h, "tcp_refused_limit", 1,
+		    WAIT_MS));
+	} else
+		ck_assert_int_eq(echo_back(fd[1], same, strlen(same), "ab", 2,
+		    WAIT_MS), 0);
+	ck_assert_int_ge(fd[2] = connect_from("127.0.0.1", h.tcp4), 0);
+	ck_assert_int_eq(echo_back(fd[2], other, strlen(other), "ab", 2,
+	    WAIT_MS), 0);
+	ck_assert_int_eq(harness_counter(&h, "tcp_refused_limit"),
+	    shared ? 1 : 0);
+	(void)close(fd[0]);
+	(void)close(fd[1]);
+	(void)close(fd[2]);
+	harness_stop(&h);
+}
+
+START_TEST(proxy_ipv6_sources_count_by_prefix)
+{
+	ipv6_sources_share("per_source_exempt = [];\n"
+	    "tcp = { per_source_connections = 1; };", true);
+	ipv6_sources_share("per_source_exempt = [];\n"
+	    "per_source_ipv6_prefix = 128;\n"
+	    "tcp = { per_source_connections = 1; };", false);
+}
+END_TEST
+
 static uint16_t
 free_port(void)
 {
@@ -320,6 +368,7 @@ main(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, proxy_header_names_the_client);
 	tcase_add_test(tc, proxy_limits_apply_to_the_header_client);
+	tcase_add_test(tc, proxy_ipv6_sources_count_by_prefix);
 	tcase_add_test(tc, haproxy_in_front_of_two_instances);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

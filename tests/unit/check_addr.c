@@ -28,6 +28,46 @@ START_TEST(addr_parses_and_formats_both_families)
 }
 END_TEST
 
+static struct addr_key
+key_of(const char *text)
+{
+	struct addr a;
+	struct addr_key k;
+
+	ck_assert_int_eq(addr_parse(text, 0, &a), 0);
+	ck_assert(addr_key((const struct sockaddr *)&a.ss, &k));
+	return k;
+}
+
+START_TEST(addr_key_prefix_cuts_ipv6_only)
+{
+	struct addr_key k, want;
+
+	k = key_of("2001:db8:1:2:3:4:5:6");
+	addr_key_prefix(&k, 56);
+	want = key_of("2001:db8:1::");
+	ck_assert(k.hi == want.hi && k.lo == want.lo);
+	k = key_of("2001:db8:1:2:3:4:5:6");
+	addr_key_prefix(&k, 64);
+	want = key_of("2001:db8:1:2::");
+	ck_assert(k.hi == want.hi && k.lo == want.lo);
+	k = key_of("2001:db8:1:2:304:5:6:7");
+	addr_key_prefix(&k, 72);
+	want = key_of("2001:db8:1:2:300::");
+	ck_assert(k.hi == want.hi && k.lo == want.lo);
+	k = key_of("2001:db8:1:2:3:4:5:6");
+	want = k;
+	addr_key_prefix(&k, 128);
+	ck_assert(k.hi == want.hi && k.lo == want.lo);
+	/* IPv4, plain or mapped, is one host: never cut. */
+	k = key_of("192.0.2.77");
+	want = k;
+	addr_key_prefix(&k, 56);
+	ck_assert(k.hi == want.hi && k.lo == want.lo);
+	ck_assert(key_of("::ffff:192.0.2.77").lo == want.lo);
+}
+END_TEST
+
 START_TEST(addr_equal_compares_family_address_port)
 {
 	struct addr a, b;
@@ -140,6 +180,7 @@ main(void)
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, addr_parses_and_formats_both_families);
+	tcase_add_test(tc, addr_key_prefix_cuts_ipv6_only);
 	tcase_add_test(tc, addr_equal_compares_family_address_port);
 	tcase_add_loop_test(tc, addr_classifies_reflector_sources, 0,
 	    sizeof(sources) / sizeof(sources[0]));

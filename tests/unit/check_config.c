@@ -198,6 +198,8 @@ static const struct {
 	{ "access = { deny = [ \"::/129\" ]; };\n",
 	  "t.conf:1: access.deny: \"::/129\": the prefix length is out of range "
 	  "(0..32 for IPv4, 0..128 for IPv6)" },
+	{ "per_source_ipv6_prefix = 16;\n",
+	  "t.conf:1: per_source_ipv6_prefix: 16 is out of range (32..128)" },
 	{ "per_source_exempt = [ \"localhost\" ];\n",
 	  "t.conf:1: per_source_exempt: \"localhost\" is not an address or a "
 	  "prefix like \"192.0.2.0/24\" or \"2001:db8::/32\"" },
