@@ -13,8 +13,8 @@ cd "$top"
 
 status=0
 rm -f build/package-test.log
-./scripts/check.sh build || status=1
-./scripts/check.sh build-asan --enable-sanitizers || status=1
+./scripts/check.sh build --enable-werror || status=1
+./scripts/check.sh build-asan --enable-sanitizers --enable-werror || status=1
 # Every fuzz target for a short, bounded time (the long run is make fuzz
 # FUZZ_TIME=SECONDS in build-fuzz, see the README).
 echo "== make fuzz FUZZ_TIME=${ECHOD_FUZZ_SMOKE_S:=15} (build-fuzz)"
