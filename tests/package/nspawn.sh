@@ -91,7 +91,7 @@ nspawn_tree() {
 	[ -f "$sources" ] || sources=""
 	note "nspawn: mmdebstrap $NSPAWN_SUITE into $tree (log: $work/mmdebstrap.log)"
 	mkdir -p "$NSPAWN_CACHE" && rm -rf "$tree" "$tree.complete" "$tree.new"
-	timeout 240 mmdebstrap --variant=minbase --include="$NSPAWN_INCLUDE" \
+	timeout 300 mmdebstrap --variant=minbase --include="$NSPAWN_INCLUDE" \
 	    "$NSPAWN_SUITE" "$tree.new" ${sources:+"$sources"} \
 	    >"$work/mmdebstrap.log" 2>&1
 	rc=$?
