@@ -160,9 +160,15 @@ vlog(int pri, const char *fmt, va_list ap)
 	if (log_dest.prefix[0] != '\0')
 		n = snprintf(msg, sizeof(msg), "%s: ", log_dest.prefix);
 	(void)vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
-	/* One write per line so lines from workers do not interleave. */
+	/*
+	 * One write per line so lines from workers do not interleave. The
+	 * level alone, as sd-daemon(3) has it: journald takes "<5>" off a
+	 * stream's line, but keeps "<29>" (daemon.notice) in the message and
+	 * logs it at the default level; the unit's SyslogFacility= names the
+	 * facility.
+	 */
 	if (log_dest.to_stderr && log_dest.journal) {
-		(void)fprintf(stderr, "<%d>%s\n", log_dest.facility | pri, msg);
+		(void)fprintf(stderr, "<%d>%s\n", LOG_PRI(pri), msg);
 		(void)fflush(stderr);
 	} else if (log_dest.to_stderr) {
 		(void)fprintf(stderr, "%s: %s\n", log_dest.ident, msg);
