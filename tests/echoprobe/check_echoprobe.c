@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -21,6 +22,7 @@
 #define RUN_MS	20000
 
 static int	 count_lines(const char *, const char *);
+static long	 strace_calls(const char *);
 static bool	 tty_expect(int, char *, size_t, size_t *, const char *, int);
 static void	 tty_session(bool);
 
@@ -34,6 +36,26 @@ count_lines(const char *text, const char *needle)
 		text += strlen(needle);
 	}
 	return n;
+}
+
+/*
+ * The calls counted in the summary strace -c wrote to `path`: the fourth
+ * column, whatever the syscall; strace was told which to trace.
+ */
+static long
+strace_calls(const char *path)
+{
+	char line[256];
+	long calls, total = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "total") == NULL &&
+		    sscanf(line, "%*f %*f %*d %ld", &calls) == 1)
+			total += calls;
+	(void)fclose(f);
+	return total;
 }
 
 /* Probe mode against echod. */
@@ -748,6 +770,45 @@ START_TEST(load_corruption_is_a_mismatch)
 }
 END_TEST
 
+/*
+ * A window's datagrams go out in one sendmmsg and come back through few
+ * recvmmsg calls: fewer calls than datagrams, where one send and one
+ * receive each, and an EAGAIN per wake-up, made more than two per
+ * datagram.  strace counts them; it slows the client, not the server, so
+ * replies wait in batches as they would for a busier client.
+ */
+START_TEST(load_udp_batches_system_calls)
+{
+	const char *argv[] = { "strace", "-f", "-c", "-o", NULL, "-e",
+	    "trace=sendto,sendmmsg,recvfrom,recvmmsg",
+	    eptest_path("echoprobe/echoprobe"), "--load", "-u", "--window",
+	    "16", "--requests", "2000", "--json", LO, NULL, NULL };
+	char trace[] = "/tmp/eptest-strace.XXXXXX";
+	struct eptest_server s;
+	struct eptest_proc p;
+	long calls;
+	int fd;
+
+	ck_assert_int_ne(fd = mkstemp(trace), -1);
+	(void)close(fd);
+	eptest_echod_start(&s);
+	/* LeakSanitizer cannot stop the world under a tracer. */
+	ck_assert_int_eq(setenv("ASAN_OPTIONS", "detect_leaks=0", 1), 0);
+	argv[4] = trace;
+	argv[16] = s.udp_port;
+	eptest_spawn(&p, argv);
+	eptest_finish(&p, RUN_MS);
+	eptest_server_stop(&s);
+	calls = strace_calls(trace);
+	(void)unlink(trace);
+	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 2000);
+	ck_assert_msg(calls > 0 && calls < 2000, "%ld send and receive "
+	    "calls for 2000 datagrams", calls);
+}
+END_TEST
+
 START_TEST(load_udp_loss_is_timeouts)
 {
 	struct eptest_server s;
@@ -842,6 +903,7 @@ echoprobe_suite(void)
 	tcase_add_test(load, load_udp_duplicates_are_counted);
 	tcase_add_test(load, load_corruption_is_a_mismatch);
 	tcase_add_test(load, load_udp_loss_is_timeouts);
+	tcase_add_test(load, load_udp_batches_system_calls);
 	suite_add_tcase(s, load);
 	tcase_set_timeout(cli, 60);
 	tcase_add_test(cli, cli_usage_version_and_errors);

@@ -331,7 +331,7 @@ eptest_spawn(struct eptest_proc *p, const char *const *argv)
 		if (dup2(in[0], 0) == -1 || dup2(out[1], 1) == -1 ||
 		    dup2(err[1], 2) == -1)
 			_exit(126);
-		(void)execv(argv[0], (char *const *)argv);
+		(void)execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	remember(p->pid);

@@ -45,6 +45,7 @@ void	 eptest_server_stop(struct eptest_server *);
 /* A loopback port nothing listens on: connects there are refused. */
 void	 eptest_closed_port(char *, size_t);
 
+/* argv[0] is a path, or a command found on PATH. */
 void	 eptest_spawn(struct eptest_proc *, const char *const *);
 /* Reads output until it contains want (or EOF, or the deadline). */
 bool	 eptest_expect(struct eptest_proc *, const char *, int);
