@@ -55,6 +55,7 @@ static void	 udp_expire(struct load *, struct lconn *, uint64_t);
 static struct uslot *udp_slots(const struct load *, const struct lconn *);
 static void	 udp_reply(struct load *, struct lconn *,
 		    const unsigned char *, size_t, uint64_t);
+static void	 udp_icmp_error(struct load *, struct lconn *, int);
 static void	 udp_end(struct load *, struct lconn *, struct uslot *,
 		    enum load_err);
 static void	 udp_timeouts(struct load *, struct lconn *, uint64_t);
@@ -199,11 +200,18 @@ udp_sent(struct load *ld, struct lconn *c, uint32_t n, uint64_t now)
 	ld->r->bytes_sent += (uint64_t)n * ld->o->size;
 }
 
+/*
+ * A connected socket reports an ICMP error at its next send as well as
+ * at its next receive: then it is an earlier datagram's, not this one's,
+ * which was not sent.
+ */
 static void
 udp_send_error(struct load *ld, struct lconn *c, int error)
 {
 	if (error == EAGAIN || error == EWOULDBLOCK)
 		c->can_write = false;
+	else if (error == ECONNREFUSED)
+		udp_icmp_error(ld, c, error);
 	else
 		ld->r->errors[load_err_kind(error)]++;
 }
@@ -211,7 +219,8 @@ udp_send_error(struct load *ld, struct lconn *c, int error)
 /*
  * Edge-triggered, yet a short batch is enough: the socket was empty then,
  * and a datagram that arrives after it raises a new edge.  That saves an
- * EAGAIN call per wake-up.
+ * EAGAIN call per wake-up.  An ICMP error left pending behind a short
+ * batch shows at the send that follows.
  */
 static void
 udp_read(struct load *ld, struct lconn *c, uint64_t now)
@@ -227,12 +236,11 @@ udp_read(struct load *ld, struct lconn *c, uint64_t now)
 			if (errno == EINTR)
 				continue;
 			/*
-			 * An ICMP error queued on the socket: count it and
-			 * read on, since edge-triggered epoll will not
-			 * report the datagrams behind it again; a bound
-			 * keeps an odd errno from spinning.
+			 * Read on: edge-triggered epoll will not report the
+			 * datagrams behind the error again.  A bound keeps
+			 * an odd errno from spinning.
 			 */
-			ld->r->errors[load_err_kind(errno)]++;
+			udp_icmp_error(ld, c, errno);
 			if (++errs >= LOAD_UDP_ERRORS_MAX)
 				break;
 			continue;
@@ -246,6 +254,12 @@ udp_read(struct load *ld, struct lconn *c, uint64_t now)
 	udp_issue(ld, c, now);
 }
 
+/*
+ * A reply is known by its header (run, seq and send time); a known reply
+ * with other bytes or another length ends its request as a mismatch, at
+ * once, so that it does not also time out.  One whose header is damaged
+ * names no request: it counts as a mismatch alone.
+ */
 static void
 udp_reply(struct load *ld, struct lconn *c, const unsigned char *p,
     size_t len, uint64_t now)
@@ -254,35 +268,64 @@ udp_reply(struct load *ld, struct lconn *c, const unsigned char *p,
 	size_t hl = PROBE_HDR_LEN;
 	struct uslot *slot;
 	struct probe_hdr h;
+	bool intact;
 
 	ld->r->bytes_received += len;
-	if (len != ld->o->size || !probe_parse(p, len,
-	    ld->run_id + c->idx, &h) || memcmp(p + hl, ld->pat + hl,
-	    len - hl) != 0) {
+	if (!probe_parse(p, len, ld->run_id + c->idx, &h) || h.seq == 0) {
 		ld->r->errors[LOAD_ERR_MISMATCH]++;
 		return;
 	}
 	slot = &udp_slots(ld, c)[h.seq % u->nslots];
+	intact = len == ld->o->size &&
+	    memcmp(p + hl, ld->pat + hl, len - hl) == 0;
+	if (slot->seq == h.seq && slot->sent_ns == h.sent_ns) {
+		if (!intact) {
+			udp_end(ld, c, slot, LOAD_ERR_MISMATCH);
+			return;
+		}
+		hist_record(&ld->r->h, now - slot->sent_ns);
+		slot->sent_ns = 0;
+		c->inflight--;
+		ld->inflight--;
+		ld->r->requests++;
+		ld->progress_ns = now;
+		return;
+	}
 	/*
 	 * An answered slot keeps its seq with sent_ns 0 until reused, so a
 	 * second copy of the same reply is told apart from a late one; with
 	 * twice as many slots as datagrams in flight, a slot is reused only
 	 * a window's worth of requests after its answer.
 	 */
-	if (slot->seq == h.seq && h.seq != 0 && slot->sent_ns == 0) {
+	if (!intact)
+		ld->r->errors[LOAD_ERR_MISMATCH]++;
+	else if (slot->seq == h.seq && slot->sent_ns == 0)
 		ld->r->duplicates++;
-		return;
-	}
-	if (slot->seq != h.seq || h.seq == 0) {
+	else
 		ld->r->late++;
-		return;
-	}
-	hist_record(&ld->r->h, now - slot->sent_ns);
-	slot->sent_ns = 0;
-	c->inflight--;
-	ld->inflight--;
-	ld->r->requests++;
-	ld->progress_ns = now;
+}
+
+/*
+ * An ICMP error (port unreachable: ECONNREFUSED) answers a datagram in
+ * flight without saying which: the oldest is the likeliest.  Ending it
+ * here counts it once, not again at its timeout; with none in flight,
+ * the error is about one that timed out already and is counted as such.
+ * Errors that arrive together are reported once, so some datagrams to a
+ * closed port still end as timeouts.
+ */
+static void
+udp_icmp_error(struct load *ld, struct lconn *c, int error)
+{
+	struct load_udp *u = ld->proto;
+	struct uslot *slot = udp_slots(ld, c), *oldest = NULL;
+	uint32_t i;
+
+	for (i = 0; i < u->nslots; i++)
+		if (slot[i].seq != 0 && slot[i].sent_ns != 0 &&
+		    (oldest == NULL || slot[i].seq < oldest->seq))
+			oldest = &slot[i];
+	if (oldest != NULL)
+		udp_end(ld, c, oldest, load_err_kind(error));
 }
 
 /* A request in flight ends unanswered; a reply to it after is late. */

@@ -1,6 +1,7 @@
 /* check_echoprobe.c: the real echoprobe against echod and against badserver. */
 
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -187,7 +188,7 @@ START_TEST(probe_refused_is_an_error)
 	struct eptest_proc p;
 	char port[8];
 
-	eptest_closed_port(port, sizeof(port));
+	eptest_closed_port(SOCK_STREAM, port, sizeof(port));
 	eptest_run(&p, NULL, RUN_MS, "-c", "2", "-i", "0.05", LO, port, NULL);
 	ck_assert_int_eq(p.status, 2);
 	ck_assert_ptr_nonnull(strstr(p.out, "connect 127.0.0.1:"));
@@ -707,7 +708,7 @@ START_TEST(load_refused_requests_give_up)
 	struct eptest_proc p;
 	char port[8];
 
-	eptest_closed_port(port, sizeof(port));
+	eptest_closed_port(SOCK_STREAM, port, sizeof(port));
 	eptest_run(&p, NULL, RUN_MS, "--load", "--connections", "2",
 	    "--requests", "100", "-W", "0.3", "--json", LO, port, NULL);
 	ck_assert_msg(p.status == 2, "status %d: %s%s", p.status, p.out,
@@ -724,7 +725,7 @@ START_TEST(load_connect_each_retries_refused)
 	struct eptest_proc p;
 	char port[8];
 
-	eptest_closed_port(port, sizeof(port));
+	eptest_closed_port(SOCK_STREAM, port, sizeof(port));
 	eptest_run(&p, NULL, RUN_MS, "--load", "--connect-each",
 	    "--connections", "2", "--requests", "100", "-W", "0.3", "--json",
 	    LO, port, NULL);
@@ -806,6 +807,55 @@ START_TEST(load_udp_batches_system_calls)
 	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 2000);
 	ck_assert_msg(calls > 0 && calls < 2000, "%ld send and receive "
 	    "calls for 2000 datagrams", calls);
+}
+END_TEST
+
+/*
+ * Each datagram ends once: answered, refused or timed out.  An ICMP port
+ * unreachable ends the datagram it answers; it used to be counted as
+ * refused while that datagram went on to time out as well.
+ */
+START_TEST(load_udp_refused_counts_each_datagram_once)
+{
+	struct eptest_proc p;
+	char port[8];
+	long sent;
+
+	eptest_closed_port(SOCK_DGRAM, port, sizeof(port));
+	eptest_run(&p, NULL, RUN_MS, "--load", "-u", "--connections", "2",
+	    "--window", "4", "--requests", "40", "-W", "1", "--json", LO,
+	    port, NULL);
+	ck_assert_msg(p.status == 2, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	sent = eptest_json_int(p.out, "bytes_sent") / 64;
+	ck_assert_int_gt(sent, 0);
+	ck_assert_int_gt(eptest_json_int(p.out, "refused"), 0);
+	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 0);
+	ck_assert_int_eq(eptest_json_int(p.out, "refused") +
+	    eptest_json_int(p.out, "timeout") +
+	    eptest_json_int(p.out, "cancelled"), sent);
+}
+END_TEST
+
+/*
+ * A reply that names its request but carries other bytes ends that
+ * request as a mismatch; it used to time out as well.
+ */
+START_TEST(load_udp_corruption_is_one_mismatch)
+{
+	struct eptest_server s;
+	struct eptest_proc p;
+
+	eptest_badserver_start(&s, "corrupt", NULL);
+	eptest_run(&p, NULL, RUN_MS, "--load", "-u", "--window", "4",
+	    "--requests", "20", "-W", "0.5", "--json", LO, s.udp_port, NULL);
+	eptest_server_stop(&s);
+	/* 2: no request succeeded. */
+	ck_assert_msg(p.status == 2, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_int_eq(eptest_json_int(p.out, "mismatch"), 20);
+	ck_assert_int_eq(eptest_json_int(p.out, "timeout"), 0);
+	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 0);
 }
 END_TEST
 
@@ -904,6 +954,8 @@ echoprobe_suite(void)
 	tcase_add_test(load, load_corruption_is_a_mismatch);
 	tcase_add_test(load, load_udp_loss_is_timeouts);
 	tcase_add_test(load, load_udp_batches_system_calls);
+	tcase_add_test(load, load_udp_refused_counts_each_datagram_once);
+	tcase_add_test(load, load_udp_corruption_is_one_mismatch);
 	suite_add_tcase(s, load);
 	tcase_set_timeout(cli, 60);
 	tcase_add_test(cli, cli_usage_version_and_errors);

@@ -296,7 +296,7 @@ eptest_server_stop(struct eptest_server *s)
 }
 
 void
-eptest_closed_port(char *buf, size_t len)
+eptest_closed_port(int type, char *buf, size_t len)
 {
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof(sin);
@@ -305,7 +305,7 @@ eptest_closed_port(char *buf, size_t len)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
+	fd = socket(AF_INET, type, 0);
 	ck_assert_int_ne(fd, -1);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);

@@ -42,8 +42,11 @@ bool	 eptest_have_ipv6(void);
 void	 eptest_badserver_start(struct eptest_server *, const char *,
 	    const char *);
 void	 eptest_server_stop(struct eptest_server *);
-/* A loopback port nothing listens on: connects there are refused. */
-void	 eptest_closed_port(char *, size_t);
+/*
+ * A loopback port of that type (SOCK_STREAM, SOCK_DGRAM) nothing listens
+ * on: connects there are refused, datagrams answered by port unreachable.
+ */
+void	 eptest_closed_port(int, char *, size_t);
 
 /* argv[0] is a path, or a command found on PATH. */
 void	 eptest_spawn(struct eptest_proc *, const char *const *);
