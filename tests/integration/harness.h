@@ -117,6 +117,5 @@ bool		 harness_wait_eof(int, int);
 ssize_t		 harness_udp_echo(int, int, uint16_t, const void *, size_t,
 		    void *, int);
 void		 harness_fill(unsigned char *, size_t, uint32_t);
-uint64_t	 harness_now_ms(void);
 
 #endif
