@@ -137,7 +137,7 @@ START_TEST(probe_ipv6_tcp_and_udp)
 
 	if (!eptest_have_ipv6())
 		return;
-	eptest_echod_start_on(&s, "::1");
+	eptest_echod_start_on(&s, AF_INET6);
 	eptest_run(&p, NULL, RUN_MS, "-6", "-c", "2", "-i", "0.05", "::1",
 	    s.tcp_port, NULL);
 	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
@@ -426,7 +426,6 @@ tty_session(bool udp)
 		(void)execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	eptest_track(pid);
 	ck_assert_msg(tty_expect(fd, buf, sizeof(buf), &len, "Ctrl-D ends",
 	    10000), "no banner: %s", buf);
 	ck_assert_int_eq(write(fd, "hello, echo\n", 12), 12);
@@ -508,7 +507,6 @@ START_TEST(interactive_deaf_server_is_bounded)
 		_exit(0);
 	}
 	ck_assert_int_gt(w, 0);
-	eptest_track(w);
 	eptest_finish(&p, 10000);
 	(void)eptest_wait(w, 3000);
 	eptest_server_stop(&s);
@@ -580,7 +578,6 @@ START_TEST(load_progress_on_a_terminal)
 		(void)execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	eptest_track(pid);
 	ck_assert_msg(tty_expect(fd, buf, sizeof(buf), &len,
 	    "\r\033[Kload: 1 s, ", 10000), "no progress: %s", buf);
 	ck_assert(tty_expect(fd, buf, sizeof(buf), &len, "requests ", 10000));

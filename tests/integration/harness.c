@@ -44,6 +44,7 @@
 static void	 guard_start(struct harness *);
 static _Noreturn void guard_run(struct harness *, int);
 static void	 guard_tell(struct harness *, const char *, long);
+static void	 launch(struct harness *, const char *, const char *const *);
 static void	 kill_all(struct harness *);
 static void	 remove_files(struct harness *);
 static void	 dump_log(struct harness *);
@@ -153,6 +154,7 @@ harness_init(struct harness *h)
 	(void)snprintf(h->log, sizeof(h->log), "%s/echod.log", h->dir);
 	(void)snprintf(h->pidfile, sizeof(h->pidfile), "%s/echod.pid",
 	    h->dir);
+	(void)snprintf(h->title, sizeof(h->title), "echod");
 	guard_start(h);
 }
 
@@ -234,6 +236,25 @@ pass_sockets(struct harness *h)
 void
 harness_launch(struct harness *h)
 {
+	const char *const argv[] = { "echod", "-f", "-c", h->conf, NULL };
+
+	launch(h, ECHOD_BIN, argv);
+}
+
+/*
+ * The guardian keeps the title it was forked with, "echod": should the
+ * test die, it leaves another server to PR_SET_PDEATHSIG.
+ */
+void
+harness_launch_cmd(struct harness *h, const char *const *argv)
+{
+	(void)snprintf(h->title, sizeof(h->title), "%s", argv[0]);
+	launch(h, argv[0], argv);
+}
+
+static void
+launch(struct harness *h, const char *path, const char *const *argv)
+{
 	pid_t pid;
 	int fd, nul;
 
@@ -251,7 +272,7 @@ harness_launch(struct harness *h)
 		    (h->fault != NULL && fault_env(h) == -1) ||
 		    pass_sockets(h) == -1)
 			_exit(126);
-		execl(ECHOD_BIN, "echod", "-f", "-c", h->conf, (char *)NULL);
+		execv(path, (char *const *)argv);
 		_exit(127);
 	}
 	(void)close(fd);
@@ -584,7 +605,7 @@ kill_all(struct harness *h)
 	int i, n, st;
 
 	/* Workers first: once the master is gone they are orphans. */
-	if (h->pid > 0 && proc_cmdline_starts(h->pid, "echod")) {
+	if (h->pid > 0 && proc_cmdline_starts(h->pid, h->title)) {
 		n = children(h->pid, pids, 64);
 		(void)kill(h->pid, SIGKILL);
 		for (i = 0; i < n; i++)
