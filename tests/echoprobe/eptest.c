@@ -243,6 +243,29 @@ eptest_json_int(const char *json, const char *key)
 	return strtol(p + strlen(pat), NULL, 10);
 }
 
+bool
+eptest_tty_expect(int fd, char *buf, size_t size, size_t *len, const char *want,
+    int timeout_ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	ssize_t n;
+	int waited = 0;
+
+	while (strstr(buf, want) == NULL) {
+		if (waited >= timeout_ms)
+			return false;
+		if (poll(&pfd, 1, 20) == 1) {
+			n = read(fd, buf + *len, size - 1 - *len);
+			if (n <= 0)
+				return strstr(buf, want) != NULL;
+			*len += (size_t)n;
+			buf[*len] = '\0';
+		} else
+			waited += 20;
+	}
+	return true;
+}
+
 /* Reaps `pid` into *st; false if it had to be killed at the deadline. */
 static bool
 reap(pid_t pid, uint64_t deadline, int *st)

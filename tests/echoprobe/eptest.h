@@ -60,6 +60,11 @@ void	 eptest_finish(struct eptest_proc *, int);
 /* echoprobe ARGS... (NULL-terminated), stdin from data, bounded. */
 void	 eptest_run(struct eptest_proc *, const char *, int, ...);
 const char *eptest_path(const char *);
+/*
+ * Reads a pty (bounded) into buf, which holds *len bytes and size in all,
+ * until the text contains want.
+ */
+bool	 eptest_tty_expect(int, char *, size_t, size_t *, const char *, int);
 /* Reaps a child started elsewhere (forkpty), bounded. */
 int	 eptest_wait(pid_t, int);
 long	 eptest_json_int(const char *, const char *);
