@@ -8,7 +8,7 @@ set -eu
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
 ./scripts/deps.sh build-essential autoconf automake pkg-config \
-    libconfig-dev check iproute2 python3 haproxy \
+    libconfig-dev check iproute2 python3 haproxy strace \
     clang-16 libclang-rt-16-dev libfuzzer-16-dev llvm-16
 
 status=0

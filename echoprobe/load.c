@@ -446,21 +446,40 @@ lc_close(struct load *ld, struct lconn *c)
 bool
 load_link_may_issue(const struct load *ld, const struct lconn *c)
 {
+	return load_link_quota(ld, c) > 0;
+}
+
+uint64_t
+load_link_quota(const struct load *ld, const struct lconn *c)
+{
+	uint64_t q, cap = UINT64_MAX;
+
 	if (c->state != LC_ACTIVE || c->inflight >= ld->depth)
-		return false;
-	if (ld->job->requests != 0 && ld->started >= ld->job->requests)
-		return false;
+		return 0;
+	q = ld->depth - c->inflight;
+	if (ld->job->requests != 0) {
+		if (ld->started >= ld->job->requests)
+			return 0;
+		if (ld->job->requests - ld->started < q)
+			q = ld->job->requests - ld->started;
+	}
 	switch (ld->hold) {
 	case HOLD_NONE:
+		if (ld->o->connect_each)
+			cap = 1;
 		break;
 	case HOLD_OPEN:
-		return c->issued < 1;
+		cap = 1;
+		break;
 	case HOLD_FINAL:
-		return c->issued < 2;
+		cap = 2;
+		break;
 	default:
-		return false;
+		return 0;
 	}
-	return !ld->o->connect_each || c->issued < 1;
+	if (c->issued >= cap)
+		return 0;
+	return cap - c->issued < q ? cap - c->issued : q;
 }
 
 void

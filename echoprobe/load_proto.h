@@ -95,6 +95,8 @@ extern const struct load_ops load_tcp_ops;
 extern const struct load_ops load_udp_ops;
 
 bool		 load_link_may_issue(const struct load *, const struct lconn *);
+/* How many requests the link may send now, window and limits allowing. */
+uint64_t	 load_link_quota(const struct load *, const struct lconn *);
 /* A link with nothing in flight: next request, next connection, or hold. */
 void		 load_link_idle(struct load *, struct lconn *, uint64_t);
 /* Counts the error, closes the link; it comes back after a pause. */

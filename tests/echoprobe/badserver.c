@@ -15,8 +15,10 @@
  *   reset     TCP: reset the connection at its first byte
  *   close     TCP: close the connection at its first byte
  * It listens on 127.0.0.1, TCP and UDP, on ports the kernel picks, and
- * prints "listening on tcp 127.0.0.1:N" and the UDP line on stderr, as
- * echod does.  It exits when its parent does, or after five minutes.
+ * prints "listening on tcp 127.0.0.1:N", the UDP line and then
+ * "started: " on stderr, as echod does, so the integration harness runs
+ * it in echod's place.  It exits with 0 at SIGTERM, and when its parent
+ * does, or after five minutes.
  */
 
 #include <sys/prctl.h>
@@ -34,6 +36,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
+#include "sig.h"
 
 #define BAD_CONNS	64
 #define BAD_QUEUE	256
@@ -65,7 +70,6 @@ struct bad {
 	struct pending		 q[BAD_QUEUE];
 };
 
-static uint64_t	 now_ms(void);
 static int	 listen_on(int, const char *);
 static void	 tcp_accept(struct bad *);
 static void	 tcp_data(struct bad *, int);
@@ -77,14 +81,6 @@ static void	 conn_close(struct bad *, int);
 static void	 send_reply(struct bad *, int, const struct sockaddr_in *,
 		    const unsigned char *, size_t);
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int
 listen_on(int type, const char *name)
@@ -242,7 +238,7 @@ queue(struct bad *b, int fd, const struct sockaddr_in *to,
 	b->q[i].fd = fd;
 	if (to != NULL)
 		b->q[i].to = *to;
-	b->q[i].due_ms = now_ms() + delay_ms;
+	b->q[i].due_ms = clock_now_ms() + delay_ms;
 	b->q[i].len = len;
 	memcpy(b->q[i].data, data, len);
 }
@@ -262,7 +258,7 @@ send_reply(struct bad *b, int fd, const struct sockaddr_in *to,
 static void
 flush_due(struct bad *b)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_now_ms();
 	int i, k;
 
 	for (i = 0; i < BAD_QUEUE; i++) {
@@ -286,7 +282,10 @@ main(int argc, char **argv)
 {
 	static const char *const names[] = { "echo", "drop", "corrupt",
 	    "delay", "dup", "reorder", "reset", "close", "junk", "deaf" };
+	static const int signals[] = { SIGTERM, 0 };
+	const struct timespec step = { 0, 5000000 };
 	struct pollfd pfd[2 + BAD_CONNS];
+	sigset_t waitmask;
 	struct bad b;
 	uint64_t end;
 	int i, m;
@@ -304,20 +303,23 @@ main(int argc, char **argv)
 	b.mode = (enum bad_mode)m;
 	b.delay_ms = argc > 2 ? strtoull(argv[2], NULL, 10) : 500;
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	(void)signal(SIGPIPE, SIG_IGN);
+	sig_init(signals, &waitmask);
 	for (i = 0; i < BAD_CONNS; i++)
 		b.conn[i] = -1;
 	b.tcp = listen_on(SOCK_STREAM, "tcp");
 	b.udp = listen_on(SOCK_DGRAM, "udp");
-	end = now_ms() + BAD_LIFETIME_MS;
-	while (now_ms() < end) {
+	fprintf(stderr, "badserver: started: %s\n", names[m]);
+	end = clock_now_ms() + BAD_LIFETIME_MS;
+	while (!sig_take(SIGTERM) && clock_now_ms() < end) {
 		pfd[0].fd = b.tcp;
 		pfd[1].fd = b.udp;
 		for (i = 0; i < BAD_CONNS; i++)
 			pfd[2 + i].fd = b.mode == BAD_DEAF ? -1 : b.conn[i];
 		for (i = 0; i < 2 + BAD_CONNS; i++)
 			pfd[i].events = POLLIN;
-		if (poll(pfd, 2 + BAD_CONNS, 5) == -1 && errno != EINTR)
+		/* SIGTERM is delivered here only, and ends the loop. */
+		if (ppoll(pfd, 2 + BAD_CONNS, &step, &waitmask) == -1 &&
+		    errno != EINTR)
 			return 1;
 		if (pfd[0].revents & POLLIN)
 			tcp_accept(&b);

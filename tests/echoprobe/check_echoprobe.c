@@ -1,10 +1,10 @@
 /* check_echoprobe.c: the real echoprobe against echod and against badserver. */
 
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,7 +21,6 @@
 #define RUN_MS	20000
 
 static int	 count_lines(const char *, const char *);
-static bool	 tty_expect(int, char *, size_t, size_t *, const char *, int);
 static void	 tty_session(bool);
 
 static int
@@ -114,7 +113,7 @@ START_TEST(probe_ipv6_tcp_and_udp)
 
 	if (!eptest_have_ipv6())
 		return;
-	eptest_echod_start_on(&s, "::1");
+	eptest_echod_start_on(&s, AF_INET6);
 	eptest_run(&p, NULL, RUN_MS, "-6", "-c", "2", "-i", "0.05", "::1",
 	    s.tcp_port, NULL);
 	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
@@ -165,7 +164,7 @@ START_TEST(probe_refused_is_an_error)
 	struct eptest_proc p;
 	char port[8];
 
-	eptest_closed_port(port, sizeof(port));
+	eptest_closed_port(SOCK_STREAM, port, sizeof(port));
 	eptest_run(&p, NULL, RUN_MS, "-c", "2", "-i", "0.05", LO, port, NULL);
 	ck_assert_int_eq(p.status, 2);
 	ck_assert_ptr_nonnull(strstr(p.out, "connect 127.0.0.1:"));
@@ -352,30 +351,6 @@ END_TEST
 
 /* Interactive mode. */
 
-/* Reads the pty (bounded) until the accumulated text contains want. */
-static bool
-tty_expect(int fd, char *buf, size_t size, size_t *len, const char *want,
-    int timeout_ms)
-{
-	struct pollfd pfd = { fd, POLLIN, 0 };
-	ssize_t n;
-	int waited = 0;
-
-	while (strstr(buf, want) == NULL) {
-		if (waited >= timeout_ms)
-			return false;
-		if (poll(&pfd, 1, 20) == 1) {
-			n = read(fd, buf + *len, size - 1 - *len);
-			if (n <= 0)
-				return strstr(buf, want) != NULL;
-			*len += (size_t)n;
-			buf[*len] = '\0';
-		} else
-			waited += 20;
-	}
-	return true;
-}
-
 /* Types two lines on a terminal, reads each echo, ends with Ctrl-D. */
 static void
 tty_session(bool udp)
@@ -403,17 +378,16 @@ tty_session(bool udp)
 		(void)execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	eptest_track(pid);
-	ck_assert_msg(tty_expect(fd, buf, sizeof(buf), &len, "Ctrl-D ends",
-	    10000), "no banner: %s", buf);
+	ck_assert_msg(eptest_tty_expect(fd, buf, sizeof(buf), &len,
+	    "Ctrl-D ends", 10000), "no banner: %s", buf);
 	ck_assert_int_eq(write(fd, "hello, echo\n", 12), 12);
-	ck_assert_msg(tty_expect(fd, buf, sizeof(buf), &len, "hello, echo",
-	    10000), "no echo: %s", buf);
+	ck_assert_msg(eptest_tty_expect(fd, buf, sizeof(buf), &len,
+	    "hello, echo", 10000), "no echo: %s", buf);
 	ck_assert_int_eq(write(fd, "second line\n", 12), 12);
-	ck_assert_msg(tty_expect(fd, buf, sizeof(buf), &len, "second line",
-	    10000), "no echo: %s", buf);
+	ck_assert_msg(eptest_tty_expect(fd, buf, sizeof(buf), &len,
+	    "second line", 10000), "no echo: %s", buf);
 	ck_assert_int_eq(write(fd, "\004", 1), 1);	/* Ctrl-D */
-	(void)tty_expect(fd, buf, sizeof(buf), &len, "\001", 300);
+	(void)eptest_tty_expect(fd, buf, sizeof(buf), &len, "\001", 300);
 	status = eptest_wait(pid, 10000);
 	(void)close(fd);
 	eptest_server_stop(&s);
@@ -485,7 +459,6 @@ START_TEST(interactive_deaf_server_is_bounded)
 		_exit(0);
 	}
 	ck_assert_int_gt(w, 0);
-	eptest_track(w);
 	eptest_finish(&p, 10000);
 	(void)eptest_wait(w, 3000);
 	eptest_server_stop(&s);
@@ -509,261 +482,6 @@ START_TEST(interactive_stalled_server_is_bounded)
 	    p.err);
 	ck_assert_ptr_nonnull(strstr(p.err, "0 of 2 bytes came back"));
 	ck_assert_int_lt(p.elapsed_ms, 5000);
-}
-END_TEST
-
-/* Load mode. */
-
-START_TEST(load_tcp_pipelined)
-{
-	struct eptest_server s;
-	struct eptest_proc p;
-
-	eptest_echod_start(&s);
-	eptest_run(&p, NULL, RUN_MS, "--load", "--connections", "8",
-	    "--pipeline", "4", "--duration", "1", "--json", LO, s.tcp_port,
-	    NULL);
-	eptest_server_stop(&s);
-	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_int_gt(eptest_json_int(p.out, "requests"), 100);
-	ck_assert_int_eq(eptest_json_int(p.out, "mismatch"), 0);
-	ck_assert_int_eq(eptest_json_int(p.out, "timeout"), 0);
-	ck_assert_int_eq(eptest_json_int(p.out, "connects"), 8);
-	ck_assert_ptr_nonnull(strstr(p.out, "\"p99.9\":"));
-	ck_assert_int_lt(p.elapsed_ms, 5000);
-	/* stderr is a pipe here: no progress line. */
-	ck_assert_ptr_null(strchr(p.err, '\r'));
-}
-END_TEST
-
-/* On a terminal, a load run shows its progress once a second. */
-START_TEST(load_progress_on_a_terminal)
-{
-	const char *argv[] = { eptest_path("echoprobe/echoprobe"), "--load",
-	    "--connections", "2", "--duration", "1.5", LO, NULL, NULL };
-	struct eptest_server s;
-	char buf[8192] = "";
-	size_t len = 0;
-	int fd, status;
-	pid_t pid;
-
-	eptest_echod_start(&s);
-	argv[7] = s.tcp_port;
-	if ((pid = forkpty(&fd, NULL, NULL, NULL)) == -1)
-		ck_abort_msg("forkpty: %s", strerror(errno));
-	if (pid == 0) {
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		(void)execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	eptest_track(pid);
-	ck_assert_msg(tty_expect(fd, buf, sizeof(buf), &len,
-	    "\r\033[Kload: 1 s, ", 10000), "no progress: %s", buf);
-	ck_assert(tty_expect(fd, buf, sizeof(buf), &len, "requests ", 10000));
-	status = eptest_wait(pid, 10000);
-	(void)close(fd);
-	eptest_server_stop(&s);
-	ck_assert_msg(status == 0, "status %d: %s", status, buf);
-}
-END_TEST
-
-START_TEST(load_udp_window)
-{
-	struct eptest_server s;
-	struct eptest_proc p;
-
-	eptest_echod_start(&s);
-	eptest_run(&p, NULL, RUN_MS, "--load", "-u", "--connections", "4",
-	    "--window", "4", "--duration", "1", LO, s.udp_port, NULL);
-	eptest_server_stop(&s);
-	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_ptr_nonnull(strstr(p.out, "requests     "));
-	ck_assert_ptr_nonnull(strstr(p.out, "latency      p50 "));
-	ck_assert_ptr_nonnull(strstr(p.out, "errors       refused 0, reset "
-	    "0, timeout 0, mismatch 0"));
-}
-END_TEST
-
-START_TEST(load_jobs_merge_exact_requests)
-{
-	struct eptest_server s;
-	struct eptest_proc p;
-
-	eptest_echod_start(&s);
-	eptest_run(&p, NULL, RUN_MS, "--load", "--jobs", "3",
-	    "--connections", "6", "--pipeline", "2", "--requests", "3001",
-	    "--json", LO, s.tcp_port, NULL);
-	eptest_server_stop(&s);
-	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 3001);
-	ck_assert_int_eq(eptest_json_int(p.out, "jobs"), 3);
-	ck_assert_int_eq(eptest_json_int(p.out, "bytes_received"),
-	    3001 * 64);
-}
-END_TEST
-
-START_TEST(load_connect_each)
-{
-	struct eptest_server s;
-	struct eptest_proc p;
-
-	eptest_echod_start(&s);
-	eptest_run(&p, NULL, RUN_MS, "--load", "--connect-each",
-	    "--connections", "2", "--requests", "200", "--json", LO,
-	    s.tcp_port, NULL);
-	eptest_server_stop(&s);
-	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 200);
-	ck_assert_int_eq(eptest_json_int(p.out, "connects"), 200);
-}
-END_TEST
-
-START_TEST(load_hold_over_sources)
-{
-	struct eptest_server s;
-	struct eptest_proc p;
-
-	eptest_echod_start(&s);
-	eptest_run(&p, NULL, RUN_MS, "--load", "--hold", "0.5",
-	    "--connections", "40", "--jobs", "2", "--source",
-	    "127.0.0.1,127.0.0.2", "--json", LO, s.tcp_port, NULL);
-	eptest_server_stop(&s);
-	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_ptr_nonnull(strstr(p.out, "\"mode\":\"hold\""));
-	ck_assert_int_eq(eptest_json_int(p.out, "connected"), 40);
-	ck_assert_int_eq(eptest_json_int(p.out, "echoed_first"), 40);
-	ck_assert_int_eq(eptest_json_int(p.out, "echoed_both"), 40);
-	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 80);
-	ck_assert_int_ge(p.elapsed_ms, 500);	/* it did hold */
-}
-END_TEST
-
-START_TEST(load_stalled_server_ends_on_time)
-{
-	struct eptest_server s;
-	struct eptest_proc p;
-
-	eptest_badserver_start(&s, "drop", NULL);
-	eptest_run(&p, NULL, RUN_MS, "--load", "--connections", "4",
-	    "--duration", "1", "-W", "0.3", "--json", LO, s.tcp_port, NULL);
-	eptest_server_stop(&s);
-	ck_assert_msg(p.status == 2, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_int_gt(eptest_json_int(p.out, "timeout"), 0);
-	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 0);
-	ck_assert_int_lt(p.elapsed_ms, 4000);
-}
-END_TEST
-
-START_TEST(load_silent_server_requests_give_up)
-{
-	struct eptest_server s;
-	struct eptest_proc p;
-
-	/* It accepts every connection and answers nothing: reconnecting
-	 * is no progress, and a million requests must not take forever. */
-	eptest_badserver_start(&s, "drop", NULL);
-	eptest_run(&p, NULL, RUN_MS, "--load", "--connections", "2",
-	    "--requests", "1000000", "-W", "0.2", "--json", LO, s.tcp_port,
-	    NULL);
-	eptest_server_stop(&s);
-	ck_assert_msg(p.status == 2, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_ptr_nonnull(strstr(p.err, "no echo for 400 ms: giving up"));
-	ck_assert_int_gt(eptest_json_int(p.out, "timeout"), 0);
-	ck_assert_int_lt(p.elapsed_ms, 4000);
-}
-END_TEST
-
-START_TEST(load_refused_requests_give_up)
-{
-	struct eptest_proc p;
-	char port[8];
-
-	eptest_closed_port(port, sizeof(port));
-	eptest_run(&p, NULL, RUN_MS, "--load", "--connections", "2",
-	    "--requests", "100", "-W", "0.3", "--json", LO, port, NULL);
-	ck_assert_msg(p.status == 2, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_int_gt(eptest_json_int(p.out, "refused"), 0);
-	ck_assert_ptr_nonnull(strstr(p.err, "giving up"));
-	ck_assert_int_lt(p.elapsed_ms, 4000);
-}
-END_TEST
-
-/* With --connect-each a refused connect is retried, with backoff. */
-START_TEST(load_connect_each_retries_refused)
-{
-	struct eptest_proc p;
-	char port[8];
-
-	eptest_closed_port(port, sizeof(port));
-	eptest_run(&p, NULL, RUN_MS, "--load", "--connect-each",
-	    "--connections", "2", "--requests", "100", "-W", "0.3", "--json",
-	    LO, port, NULL);
-	ck_assert_msg(p.status == 2, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_int_gt(eptest_json_int(p.out, "refused"), 2);
-}
-END_TEST
-
-/* A second copy of an answered datagram is a duplicate, not a late reply. */
-START_TEST(load_udp_duplicates_are_counted)
-{
-	struct eptest_server s;
-	struct eptest_proc p;
-
-	eptest_badserver_start(&s, "dup", NULL);
-	eptest_run(&p, NULL, RUN_MS, "--load", "-u", "--window", "4",
-	    "--requests", "40", "-W", "2", "--json", LO, s.udp_port, NULL);
-	eptest_server_stop(&s);
-	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 40);
-	ck_assert_int_ge(eptest_json_int(p.out, "duplicates"), 36);
-	ck_assert_int_le(eptest_json_int(p.out, "late"), 4);
-}
-END_TEST
-
-START_TEST(load_corruption_is_a_mismatch)
-{
-	struct eptest_server s;
-	struct eptest_proc p;
-
-	/* 16-byte requests: the third one carries the corrupted byte 40. */
-	eptest_badserver_start(&s, "corrupt", NULL);
-	eptest_run(&p, NULL, RUN_MS, "--load", "--connections", "2",
-	    "--size", "16", "--duration", "0.5", "--json", LO, s.tcp_port,
-	    NULL);
-	eptest_server_stop(&s);
-	ck_assert_msg(p.status == 1, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_int_gt(eptest_json_int(p.out, "mismatch"), 0);
-	ck_assert_int_gt(eptest_json_int(p.out, "requests"), 0);
-}
-END_TEST
-
-START_TEST(load_udp_loss_is_timeouts)
-{
-	struct eptest_server s;
-	struct eptest_proc p;
-
-	/* Every second datagram dropped; -W long enough that no answered
-	 * one is late on a busy machine. */
-	eptest_badserver_start(&s, "drop", NULL);
-	eptest_run(&p, NULL, RUN_MS, "--load", "-u", "--window", "4",
-	    "--requests", "40", "-W", "1", "--json", LO, s.udp_port, NULL);
-	eptest_server_stop(&s);
-	ck_assert_msg(p.status == 1, "status %d: %s%s", p.status, p.out,
-	    p.err);
-	ck_assert_int_eq(eptest_json_int(p.out, "requests") +
-	    eptest_json_int(p.out, "timeout"), 40);
-	ck_assert_int_eq(eptest_json_int(p.out, "timeout"), 20);
 }
 END_TEST
 
@@ -797,7 +515,6 @@ echoprobe_suite(void)
 	TCase *probe = tcase_create("probe");
 	TCase *bad = tcase_create("misbehaving_server");
 	TCase *inter = tcase_create("interactive");
-	TCase *load = tcase_create("load");
 	TCase *cli = tcase_create("cli");
 
 	tcase_set_timeout(probe, 60);
@@ -828,21 +545,6 @@ echoprobe_suite(void)
 	tcase_add_test(inter, interactive_stalled_server_is_bounded);
 	tcase_add_test(inter, interactive_deaf_server_is_bounded);
 	suite_add_tcase(s, inter);
-	tcase_set_timeout(load, 60);
-	tcase_add_test(load, load_tcp_pipelined);
-	tcase_add_test(load, load_progress_on_a_terminal);
-	tcase_add_test(load, load_udp_window);
-	tcase_add_test(load, load_jobs_merge_exact_requests);
-	tcase_add_test(load, load_connect_each);
-	tcase_add_test(load, load_hold_over_sources);
-	tcase_add_test(load, load_stalled_server_ends_on_time);
-	tcase_add_test(load, load_silent_server_requests_give_up);
-	tcase_add_test(load, load_refused_requests_give_up);
-	tcase_add_test(load, load_connect_each_retries_refused);
-	tcase_add_test(load, load_udp_duplicates_are_counted);
-	tcase_add_test(load, load_corruption_is_a_mismatch);
-	tcase_add_test(load, load_udp_loss_is_timeouts);
-	suite_add_tcase(s, load);
 	tcase_set_timeout(cli, 60);
 	tcase_add_test(cli, cli_usage_version_and_errors);
 	suite_add_tcase(s, cli);

@@ -1,19 +1,21 @@
-/* eptest.h: echoprobe integration tests: start servers, run the client. */
+/* eptest.h: echoprobe integration tests: servers by the harness, the client. */
 #ifndef ECHOPROBE_EPTEST_H
 #define ECHOPROBE_EPTEST_H
 
 #include <sys/types.h>
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "harness.h"
 
 #define EPTEST_OUT_MAX	65536
 
+/* echod, or badserver in its place, run by the integration harness. */
 struct eptest_server {
-	pid_t		 pid;
+	struct harness	 h;
 	char		 tcp_port[8];
 	char		 udp_port[8];
-	char		 conf[64];
-	char		 log[64];
 };
 
 /* A child with stdin, stdout and stderr on pipes. */
@@ -32,19 +34,24 @@ struct eptest_proc {
 };
 
 /*
- * Servers and clients die with the test process (PR_SET_PDEATHSIG) and
- * are killed at exit, so a failed assertion leaves nothing running.
+ * Servers and clients die with the test process (PR_SET_PDEATHSIG); the
+ * harness's guardian removes what a failed test leaves of a server.
  */
 void	 eptest_echod_start(struct eptest_server *);	/* 127.0.0.1 */
-void	 eptest_echod_start_on(struct eptest_server *, const char *);
+void	 eptest_echod_start_on(struct eptest_server *, int);	/* family */
 /* Whether ::1 can be bound here: IPv6 tests pass vacuously without it. */
 bool	 eptest_have_ipv6(void);
 void	 eptest_badserver_start(struct eptest_server *, const char *,
 	    const char *);
+/* SIGTERM; the server must end with 0 and a log free of sanitizer errors. */
 void	 eptest_server_stop(struct eptest_server *);
-/* A loopback port nothing listens on: connects there are refused. */
-void	 eptest_closed_port(char *, size_t);
+/*
+ * A loopback port of that type (SOCK_STREAM, SOCK_DGRAM) nothing listens
+ * on: connects there are refused, datagrams answered by port unreachable.
+ */
+void	 eptest_closed_port(int, char *, size_t);
 
+/* argv[0] is a path, or a command found on PATH. */
 void	 eptest_spawn(struct eptest_proc *, const char *const *);
 /* Reads output until it contains want (or EOF, or the deadline). */
 bool	 eptest_expect(struct eptest_proc *, const char *, int);
@@ -53,8 +60,12 @@ void	 eptest_finish(struct eptest_proc *, int);
 /* echoprobe ARGS... (NULL-terminated), stdin from data, bounded. */
 void	 eptest_run(struct eptest_proc *, const char *, int, ...);
 const char *eptest_path(const char *);
-/* Track a child started elsewhere (forkpty); wait for it, bounded. */
-void	 eptest_track(pid_t);
+/*
+ * Reads a pty (bounded) into buf, which holds *len bytes and size in all,
+ * until the text contains want.
+ */
+bool	 eptest_tty_expect(int, char *, size_t, size_t *, const char *, int);
+/* Reaps a child started elsewhere (forkpty), bounded. */
 int	 eptest_wait(pid_t, int);
 long	 eptest_json_int(const char *, const char *);
 

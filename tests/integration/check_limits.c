@@ -12,6 +12,7 @@
 
 #include <check.h>
 
+#include "clock.h"
 #include "harness.h"
 
 /*
@@ -32,23 +33,23 @@ START_TEST(limits_idle_timeout_closes_only_silent_connections)
 	ck_assert_int_ge(active = harness_connect(AF_INET, h.tcp4, H_WAIT_MS),
 	    0);
 	/* Before the send: the worker cannot see the byte any earlier. */
-	t0 = harness_now_ms();
+	t0 = clock_now_ms();
 	ck_assert_int_eq(harness_echo(silent, "s", 1, false, H_WAIT_MS), 0);
 	ck_assert_int_eq(harness_echo(active, "a", 1, false, H_WAIT_MS), 0);
 	/* Talk every ~200 ms, watching the silent one for EOF. */
 	until = t0 + H_WAIT_MS;
-	while (closed_ms == 0 || harness_now_ms() < until) {
+	while (closed_ms == 0 || clock_now_ms() < until) {
 		if (closed_ms != 0)
 			(void)usleep(200 * 1000);
 		else if (harness_wait_eof(silent, 200)) {
-			closed_ms = harness_now_ms() - t0;
-			until = harness_now_ms() + 1500;
+			closed_ms = clock_now_ms() - t0;
+			until = clock_now_ms() + 1500;
 		} else
-			ck_assert_msg(harness_now_ms() < until, "silent "
+			ck_assert_msg(clock_now_ms() < until, "silent "
 			    "connection still open after %d ms", H_WAIT_MS);
 		ck_assert_msg(harness_echo(active, "a", 1, false,
 		    H_WAIT_MS) == 0, "active connection lost after %llu ms",
-		    (unsigned long long)(harness_now_ms() - t0));
+		    (unsigned long long)(clock_now_ms() - t0));
 		n++;
 	}
 	ck_assert_int_ge(n, 5);

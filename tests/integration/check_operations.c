@@ -17,6 +17,7 @@
 
 #include <check.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "loadgen.h"
 
@@ -55,13 +56,13 @@ counter(const char *json, const char *name)
 static bool
 wait_counter(struct harness *h, const char *name, long long want, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 
 	for (;;) {
 		if (ctl(h, "status", "--json", NULL) == 0 &&
 		    counter(out, name) >= want)
 			return true;
-		if (harness_now_ms() > deadline)
+		if (clock_now_ms() > deadline)
 			return false;
 		usleep(20000);
 	}
@@ -257,11 +258,11 @@ START_TEST(operations_hung_worker_is_replaced)
 	ck_assert(harness_pid_alive(pid));
 	ck_assert_int_eq(harness_log_count(&h, "past worker_timeout"), 0);
 	harness_mark(&h);
-	t0 = harness_now_ms();
+	t0 = clock_now_ms();
 	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
 	ck_assert(harness_wait_gone(pid, 3000));
 	ck_assert(harness_wait_log(&h, "respawned tcp worker 0", 3000));
-	ck_assert_uint_le(harness_now_ms() - t0, 3000);
+	ck_assert_uint_le(clock_now_ms() - t0, 3000);
 	ck_assert(harness_wait_log(&h, "past worker_timeout: sending SIGABRT",
 	    0));
 	ck_assert(harness_wait_workers(&h, "tcp", 1, 3000));
@@ -329,8 +330,8 @@ START_TEST(operations_systemd_watchdog_and_status)
 	harness_write_config(&h, H_TCP4, "workers = 2;");
 	harness_launch(&h);
 	harness_wait_ready(&h);
-	deadline = harness_now_ms() + 15000;
-	while ((pings < 3 || status == 0) && harness_now_ms() < deadline) {
+	deadline = clock_now_ms() + 15000;
+	while ((pings < 3 || status == 0) && clock_now_ms() < deadline) {
 		if (!harness_notify_next(fd, buf, sizeof(buf), 200))
 			continue;
 		if (strcmp(buf, "WATCHDOG=1") == 0)

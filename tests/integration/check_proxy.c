@@ -18,6 +18,7 @@
 
 #include <check.h>
 
+#include "clock.h"
 #include "harness.h"
 
 #define HAPROXY		"/usr/sbin/haproxy"
@@ -268,7 +269,7 @@ write_haproxy(const char *path, uint16_t front, uint16_t pa, uint16_t pb)
 static pid_t
 haproxy_start(const char *conf, uint16_t front)
 {
-	uint64_t deadline = harness_now_ms() + 10000;
+	uint64_t deadline = clock_now_ms() + 10000;
 	pid_t pid;
 	int fd;
 
@@ -283,7 +284,7 @@ haproxy_start(const char *conf, uint16_t front)
 			(void)close(fd);
 			return pid;
 		}
-		ck_assert_msg(harness_now_ms() < deadline, "haproxy did not "
+		ck_assert_msg(clock_now_ms() < deadline, "haproxy did not "
 		    "listen on 127.0.0.1:%u", front);
 		(void)poll(NULL, 0, 50);
 	}

@@ -14,6 +14,7 @@
 
 #include <check.h>
 
+#include "clock.h"
 #include "harness.h"
 
 /* The pid file lock turns a second start into a clear refusal. */
@@ -131,7 +132,7 @@ START_TEST(startup_gives_up_when_workers_cannot_start)
 	harness_init(&h);
 	harness_write_config(&h, H_TCP4 | H_UDP4, "workers = 2;");
 	argv[5] = h.conf;
-	start = harness_now_ms();
+	start = clock_now_ms();
 	ck_assert_int_eq(harness_run_cmd(argv, out, sizeof(out), 10000), 1);
 	ck_assert_msg(strstr(out, "echod: tcp worker 0 (generation 1): "
 	    "cannot switch to user nobody and group nogroup; exiting") !=
@@ -143,7 +144,7 @@ START_TEST(startup_gives_up_when_workers_cannot_start)
 	ck_assert_msg(strstr(out, "failed to start 3 times in a row") != NULL,
 	    "output: %s", out);
 	/* Backoff, not a hot loop: at least 100 + 200 ms passed. */
-	ck_assert_uint_ge(harness_now_ms() - start, 300);
+	ck_assert_uint_ge(clock_now_ms() - start, 300);
 	ck_assert_int_eq(access(h.pidfile, F_OK), -1);
 	harness_finish(&h);
 }
@@ -153,11 +154,11 @@ END_TEST
 static pid_t
 wait_pidfile(const char *path, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 	long pid = 0;
 	FILE *f;
 
-	while (harness_now_ms() < deadline) {
+	while (clock_now_ms() < deadline) {
 		if ((f = fopen(path, "r")) != NULL) {
 			if (fscanf(f, "%ld", &pid) != 1)
 				pid = 0;

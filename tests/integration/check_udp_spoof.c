@@ -29,6 +29,7 @@
 
 #include <check.h>
 
+#include "clock.h"
 #include "harness.h"
 
 #define TUN_NAME	"echotun0"
@@ -342,7 +343,7 @@ next_dgram(struct net *n, struct dgram *d, uint64_t deadline)
 	ssize_t r;
 
 	for (;;) {
-		now = harness_now_ms();
+		now = clock_now_ms();
 		if (now >= deadline)
 			return false;
 		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
@@ -395,7 +396,7 @@ static void
 expect_echo_only(struct net *n, const char *ip, const char *data,
     const char *const *denied)
 {
-	uint64_t deadline = harness_now_ms() + WAIT_MS;
+	uint64_t deadline = clock_now_ms() + WAIT_MS;
 	struct dgram d;
 	int i;
 
@@ -420,7 +421,7 @@ expect_echo_only(struct net *n, const char *ip, const char *data,
 static int
 local_socket(const char *ip)
 {
-	uint64_t deadline = harness_now_ms() + WAIT_MS;
+	uint64_t deadline = clock_now_ms() + WAIT_MS;
 	struct sockaddr_storage ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
@@ -441,7 +442,7 @@ local_socket(const char *ip)
 	    SOCK_CLOEXEC, 0), 0);
 	while (bind(fd, (struct sockaddr *)&ss, len) == -1) {
 		ck_assert_msg(errno == EADDRNOTAVAIL &&
-		    harness_now_ms() < deadline, "bind %s: %s", ip,
+		    clock_now_ms() < deadline, "bind %s: %s", ip,
 		    strerror(errno));
 		(void)poll(NULL, 0, 10);
 	}

@@ -28,6 +28,7 @@
 
 #include <check.h>
 
+#include "clock.h"
 #include "fault.h"
 #include "harness.h"
 
@@ -43,6 +44,7 @@
 static void	 guard_start(struct harness *);
 static _Noreturn void guard_run(struct harness *, int);
 static void	 guard_tell(struct harness *, const char *, long);
+static void	 launch(struct harness *, const char *, const char *const *);
 static void	 kill_all(struct harness *);
 static void	 remove_files(struct harness *);
 static void	 dump_log(struct harness *);
@@ -59,15 +61,6 @@ static int	 wait_fd(int, short, uint64_t);
 static void	 nap(void);
 static int	 loopback(int, uint16_t, struct sockaddr_storage *,
 		    socklen_t *);
-
-uint64_t
-harness_now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 nap(void)
@@ -161,6 +154,7 @@ harness_init(struct harness *h)
 	(void)snprintf(h->log, sizeof(h->log), "%s/echod.log", h->dir);
 	(void)snprintf(h->pidfile, sizeof(h->pidfile), "%s/echod.pid",
 	    h->dir);
+	(void)snprintf(h->title, sizeof(h->title), "echod");
 	guard_start(h);
 }
 
@@ -242,6 +236,25 @@ pass_sockets(struct harness *h)
 void
 harness_launch(struct harness *h)
 {
+	const char *const argv[] = { "echod", "-f", "-c", h->conf, NULL };
+
+	launch(h, ECHOD_BIN, argv);
+}
+
+/*
+ * The guardian keeps the title it was forked with, "echod": should the
+ * test die, it leaves another server to PR_SET_PDEATHSIG.
+ */
+void
+harness_launch_cmd(struct harness *h, const char *const *argv)
+{
+	(void)snprintf(h->title, sizeof(h->title), "%s", argv[0]);
+	launch(h, argv[0], argv);
+}
+
+static void
+launch(struct harness *h, const char *path, const char *const *argv)
+{
 	pid_t pid;
 	int fd, nul;
 
@@ -259,7 +272,7 @@ harness_launch(struct harness *h)
 		    (h->fault != NULL && fault_env(h) == -1) ||
 		    pass_sockets(h) == -1)
 			_exit(126);
-		execl(ECHOD_BIN, "echod", "-f", "-c", h->conf, (char *)NULL);
+		execv(path, (char *const *)argv);
 		_exit(127);
 	}
 	(void)close(fd);
@@ -370,10 +383,10 @@ bool
 harness_wait_counter(struct harness *h, const char *name, long long want,
     int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 
 	while (harness_counter(h, name) < want)
-		if (harness_now_ms() > deadline)
+		if (clock_now_ms() > deadline)
 			return false;
 	return true;
 }
@@ -408,7 +421,7 @@ cap_nofile(long n)
 void
 harness_wait_ready(struct harness *h)
 {
-	uint64_t deadline = harness_now_ms() + H_READY_MS;
+	uint64_t deadline = clock_now_ms() + H_READY_MS;
 	unsigned char got[8];
 	char *log;
 	int fd, st;
@@ -424,7 +437,7 @@ harness_wait_ready(struct harness *h)
 			ck_abort_msg("echod exited during start-up "
 			    "(wait status %#x)", st);
 		}
-		if (harness_now_ms() > deadline)
+		if (clock_now_ms() > deadline)
 			ck_abort_msg("echod did not log \"started:\" within "
 			    "%d ms", H_READY_MS);
 		nap();
@@ -511,7 +524,7 @@ harness_signal(struct harness *h, int signo)
 int
 harness_wait_exit(struct harness *h, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 	int st;
 
 	while (h->pid > 0) {
@@ -520,7 +533,7 @@ harness_wait_exit(struct harness *h, int ms)
 			h->status = st;
 			break;
 		}
-		if (harness_now_ms() > deadline)
+		if (clock_now_ms() > deadline)
 			return -1;
 		nap();
 	}
@@ -573,14 +586,14 @@ harness_stop_keep(struct harness *h)
 void
 harness_finish(struct harness *h)
 {
-	uint64_t deadline = harness_now_ms() + 5000;
+	uint64_t deadline = clock_now_ms() + 5000;
 
 	kill_all(h);
 	remove_files(h);
 	guard_tell(h, "D", 0);
 	(void)close(h->guard_fd);
 	while (waitpid(h->guard_pid, NULL, WNOHANG) == 0 &&
-	    harness_now_ms() < deadline)
+	    clock_now_ms() < deadline)
 		nap();
 }
 
@@ -592,7 +605,7 @@ kill_all(struct harness *h)
 	int i, n, st;
 
 	/* Workers first: once the master is gone they are orphans. */
-	if (h->pid > 0 && proc_cmdline_starts(h->pid, "echod")) {
+	if (h->pid > 0 && proc_cmdline_starts(h->pid, h->title)) {
 		n = children(h->pid, pids, 64);
 		(void)kill(h->pid, SIGKILL);
 		for (i = 0; i < n; i++)
@@ -674,7 +687,7 @@ harness_run(const char *const *args, char *out, size_t outlen, int ms)
 int
 harness_run_cmd(const char *const *argv, char *out, size_t outlen, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 	FILE *tf;
 	pid_t pid;
 	size_t n;
@@ -691,7 +704,7 @@ harness_run_cmd(const char *const *argv, char *out, size_t outlen, int ms)
 		_exit(127);
 	}
 	while (waitpid(pid, &st, WNOHANG) != pid) {
-		if (harness_now_ms() > deadline) {
+		if (clock_now_ms() > deadline) {
 			(void)kill(pid, SIGKILL);
 			(void)waitpid(pid, &st, 0);
 			st = -1;
@@ -757,12 +770,12 @@ harness_wait_log(struct harness *h, const char *needle, int ms)
 bool
 harness_wait_log_count(struct harness *h, const char *needle, int n, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 
 	for (;;) {
 		if (harness_log_count(h, needle) >= n)
 			return true;
-		if (harness_now_ms() > deadline)
+		if (clock_now_ms() > deadline)
 			return false;
 		nap();
 	}
@@ -935,13 +948,13 @@ harness_workers(struct harness *h, const char *role, pid_t *pids, int max)
 bool
 harness_wait_workers(struct harness *h, const char *role, int want, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 	pid_t pids[256];
 
 	for (;;) {
 		if (harness_workers(h, role, pids, 256) == want)
 			return true;
-		if (harness_now_ms() > deadline)
+		if (clock_now_ms() > deadline)
 			return false;
 		nap();
 	}
@@ -990,10 +1003,10 @@ harness_cpu_ticks(pid_t pid)
 bool
 harness_wait_gone(pid_t pid, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 
 	while (harness_pid_alive(pid)) {
-		if (harness_now_ms() > deadline)
+		if (clock_now_ms() > deadline)
 			return false;
 		nap();
 	}
@@ -1091,7 +1104,7 @@ harness_tcp_listener(int family)
 bool
 harness_wait_bindable(int family, int type, uint16_t port, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd, ok, on = 1;
@@ -1109,7 +1122,7 @@ harness_wait_bindable(int family, int type, uint16_t port, int ms)
 		(void)close(fd);
 		if (ok)
 			return true;
-		if (harness_now_ms() > deadline)
+		if (clock_now_ms() > deadline)
 			return false;
 		nap();
 	}
@@ -1120,7 +1133,7 @@ static int
 wait_fd(int fd, short events, uint64_t deadline)
 {
 	struct pollfd pfd = { fd, events, 0 };
-	uint64_t now = harness_now_ms();
+	uint64_t now = clock_now_ms();
 	int r;
 
 	if (now >= deadline)
@@ -1135,7 +1148,7 @@ wait_fd(int fd, short events, uint64_t deadline)
 int
 harness_connect(int family, uint16_t port, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 	struct sockaddr_storage ss;
 	socklen_t len, elen;
 	int fd, err;
@@ -1200,7 +1213,7 @@ harness_local_port(int fd)
 ssize_t
 harness_send_all(int fd, const void *data, size_t len, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 	const unsigned char *p = data;
 	size_t off = 0;
 	ssize_t n;
@@ -1223,7 +1236,7 @@ harness_send_all(int fd, const void *data, size_t len, int ms)
 ssize_t
 harness_recv_all(int fd, void *buf, size_t len, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 	unsigned char *p = buf;
 	size_t off = 0;
 	ssize_t n;
@@ -1251,7 +1264,7 @@ harness_recv_all(int fd, void *buf, size_t len, int ms)
 int
 harness_echo(int fd, const void *data, size_t len, bool shut, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms, now;
+	uint64_t deadline = clock_now_ms() + ms, now;
 	const unsigned char *p = data;
 	unsigned char *in, extra[64];
 	size_t out_off = 0, in_off = 0;
@@ -1270,7 +1283,7 @@ harness_echo(int fd, const void *data, size_t len, bool shut, int ms)
 		}
 		pfd.fd = fd;
 		pfd.events = POLLIN | (out_off < len ? POLLOUT : 0);
-		if ((now = harness_now_ms()) >= deadline)
+		if ((now = clock_now_ms()) >= deadline)
 			goto done;
 		if (poll(&pfd, 1, (int)(deadline - now)) == -1 &&
 		    errno != EINTR)
@@ -1308,7 +1321,7 @@ done:
 bool
 harness_wait_eof(int fd, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 	unsigned char buf[4096];
 	ssize_t n;
 
@@ -1334,7 +1347,7 @@ ssize_t
 harness_udp_echo(int fd, int family, uint16_t port, const void *data,
     size_t len, void *out, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 	struct sockaddr_storage ss, from;
 	socklen_t sslen, fromlen;
 	ssize_t n;

@@ -38,6 +38,7 @@ struct harness {
 	char		 pidfile[96];
 	unsigned	 listeners;
 	pid_t		 pid;		/* master; 0 once reaped */
+	char		 title[128];	/* how its command line starts */
 	int		 status;	/* its wait status once reaped */
 	uint16_t	 tcp4, tcp6, udp4, udp6;
 	size_t		 mark;
@@ -56,6 +57,12 @@ struct fault_ctl;
 void		 harness_init(struct harness *);
 void		 harness_write_config(struct harness *, unsigned, const char *);
 void		 harness_launch(struct harness *);
+/*
+ * Another server in echod's place, argv[0] its path, launched and
+ * cleaned up as echod is.  It says "listening on tcp|udp ADDR:PORT" and
+ * then " started: " in its output, as echod does, for harness_wait_ready.
+ */
+void		 harness_launch_cmd(struct harness *, const char *const *);
 /* Before harness_launch: run echod with the fault shim (tests/fault). */
 void		 harness_fault_init(struct harness *);
 void		 harness_fault_arm(struct harness *, int, int, int, int);
@@ -117,6 +124,5 @@ bool		 harness_wait_eof(int, int);
 ssize_t		 harness_udp_echo(int, int, uint16_t, const void *, size_t,
 		    void *, int);
 void		 harness_fill(unsigned char *, size_t, uint32_t);
-uint64_t	 harness_now_ms(void);
 
 #endif

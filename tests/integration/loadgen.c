@@ -18,6 +18,7 @@
 
 #include <check.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "loadgen.h"
 
@@ -103,7 +104,7 @@ lg_open(struct lg_run *r, struct lconn *c)
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	c->connected = false;
 	c->sent = c->recvd = 0;
-	c->started_ms = harness_now_ms();
+	c->started_ms = clock_now_ms();
 	if (c->fd == -1) {
 		c->dead = c->kind == K_PERSIST;
 		return;
@@ -275,7 +276,7 @@ lg_main(const struct loadgen_spec *spec, struct loadgen_stats *st)
 			lg_event(&r, ev[i].data.ptr, ev[i].events);
 		if (r.udp != -1)
 			lg_udp(&r);
-		now = harness_now_ms();
+		now = clock_now_ms();
 		for (i = 0; i < r.nc; i++)
 			if (r.c[i].kind == K_CHURN && r.c[i].fd != -1 &&
 			    now - r.c[i].started_ms > CHURN_LATE_MS)
@@ -311,7 +312,7 @@ loadgen_read(struct loadgen *lg, struct loadgen_stats *out)
 bool
 loadgen_wait_busy(struct loadgen *lg, int ms)
 {
-	uint64_t deadline = harness_now_ms() + ms;
+	uint64_t deadline = clock_now_ms() + ms;
 	struct loadgen_stats a, b;
 
 	loadgen_read(lg, &a);
@@ -324,7 +325,7 @@ loadgen_wait_busy(struct loadgen *lg, int ms)
 		    (lg->spec.persistent == 0 ||
 		    b.persistent_echoes > a.persistent_echoes))
 			return true;
-		if (harness_now_ms() > deadline)
+		if (clock_now_ms() > deadline)
 			return false;
 		usleep(2000);
 	}
