@@ -65,6 +65,7 @@ class Probe:
         out["_wall_s"] = wall
         out["_client_cpu"] = (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime -
                               ru0.ru_stime) / wall
+        out["_server_cpu_s"] = cpu1 - cpu0
         out["_server_cpu"] = (cpu1 - cpu0) / wall
         # Whatever else ran meanwhile (other builds, tests): a measurement
         # taken on a busy machine says so in the table.
@@ -84,6 +85,7 @@ def figures(j):
     return {
         "rate": j.get("requests_per_s") or 0.0,
         "requests": j.get("requests") or 0,
+        "bytes_received": j.get("bytes_received") or 0,
         "mb_per_s": j.get("mb_per_s_received") or 0.0,
         # UDP: a datagram unanswered within -W counts as a timeout.
         "lost": err.get("timeout", 0),

@@ -31,6 +31,36 @@ def evaluate_targets(r):
     ratio("tcp-rr, 50 connections >= 0.95 x ref", "tcp-rr-50", "ref", 0.95)
     ratio("tcp-stream >= 0.9 x ref", "tcp-stream", "ref", 0.9)
     ratio("udp-rr >= 1.0 x ref", "udp-rr", "ref", 1.0)
+
+    def cpu(name, w, server, other, bound):
+        x = wl.get(w, {})
+        e, o = (x.get(server, {}).get("cpu_us"),
+                x.get(other, {}).get("cpu_us"))
+        if w not in wl:
+            return
+        v = e / o if e and o else None
+        rows.append({"target": name, "value": v, "bound": bound,
+                     "shown": ("%.2f x (%s vs %s us)" % (v, fmt(e), fmt(o))
+                               if v is not None else "no data"),
+                     "status": judged(v, lambda v: v <= bound)})
+
+    for w in r["workloads"]:
+        bound = 0.8 if w["name"] == "udp-rr" else 1.0
+        cpu("%s: server CPU per %s <= %.1f x ref" % (
+            w["name"], w["cpu_unit"], bound), w["name"], "echod", "ref",
+            bound)
+    for w in r["workloads"]:
+        g = w["results"].get("echod-guarded")
+        if not g or "echod" not in w["results"]:
+            continue
+        v = g.get("ratio_echod")
+        rows.append({"target": "%s with the abuse guards >= 0.95 x echod" %
+                     w["name"], "value": v, "bound": 0.95,
+                     "shown": "%.3f x" % v if v is not None else "no data",
+                     "status": judged(v, lambda v: v >= 0.95)})
+        cpu("%s with the abuse guards: server CPU per %s <= 1.05 x echod" %
+            (w["name"], w["cpu_unit"]), w["name"], "echod-guarded", "echod",
+            1.05)
     c = r.get("concurrency")
     if c:
         e = c["results"].get("echod", {})
@@ -65,8 +95,19 @@ def fmt(v, unit=""):
     return "{:,}".format(int(round(v)))
 
 
+def fmt_us(v):
+    """CPU microseconds per echo: three significant figures."""
+    if v is None:
+        return "-"
+    return "%.3g" % v if v < 100 else "{:,}".format(int(round(v)))
+
+
 def fmt_ratio(v):
     return "%.2f x" % v if v is not None else "-"
+
+
+def fmt_ratio3(v):
+    return "%.3f x" % v if v is not None else "-"
 
 
 def short_cmd(cmd):
@@ -83,7 +124,11 @@ def md_head(r, o):
              "workload, servers interleaved (A B C A B C ...); each figure "
              "is the median, with min and max. All traffic on loopback. "
              "CPU columns: cores busy (of %d) in the server's processes, in "
-             "echoprobe, and in anything else on the machine (medians).\n" % (
+             "echoprobe, and in anything else on the machine (medians). "
+             "CPU per echo: the server's CPU time (utime + stime of its "
+             "processes, from /proc/PID/stat) over an echoprobe run, "
+             "divided by the messages, connections, datagrams or MB echoed "
+             "in it; median over the repetitions.\n" % (
                  m["nproc"], m["cpu"], m["mem_gib"], m["kernel"],
                  m["revision"], m["command"], m["reps"], m["duration_s"],
                  m["nproc"]))
@@ -127,15 +172,29 @@ def md_summary(r, o):
         o.append("| %s | %s | %s |" % (w["name"], w["unit"],
                                         " | ".join(cells)))
     o.append("")
+    o.append("## CPU per echo: server CPU microseconds, medians (ratio to "
+             "bench/ref)\n")
+    o.append("| workload | per | " + " | ".join(names) + " |")
+    o.append("|---|---|" + "---:|" * len(names))
+    for w in r["workloads"]:
+        cells = []
+        for n in names:
+            x = w["results"].get(n)
+            cells.append("n/a" if x is None else "%s (%s)" % (
+                fmt_us(x.get("cpu_us")), fmt_ratio(x.get("cpu_ratio_ref"))))
+        o.append("| %s | %s | %s |" % (w["name"], w["cpu_unit"],
+                                        " | ".join(cells)))
+    o.append("")
 
 
 def md_workload(r, w, o):
     o.append("## %s: %s\n" % (w["name"], w["title"]))
     udp = w.get("udp")
     o.append("| server | %s median | min | max | x ref | %s "
-             "server CPU | client CPU | other CPU |" % (
-                 w["unit"], "loss % |" if udp else "p50 us | p99 us |"))
-    o.append("|---|---:|---:|---:|---:|---:|%s---:|---:|---:|" % (
+             "server CPU us per %s | CPU x ref | server CPU | client CPU | "
+             "other CPU |" % (w["unit"], "loss % |" if udp else
+                              "p50 us | p99 us |", w["cpu_unit"]))
+    o.append("|---|---:|---:|---:|---:|---:|%s---:|---:|---:|---:|---:|" % (
         "" if udp else "---:|"))
     for n in r["server_order"]:
         x = w["results"].get(n)
@@ -143,11 +202,18 @@ def md_workload(r, w, o):
             continue
         lat = ("%s |" % fmt(x.get("loss_pct")) if udp else "%s | %s |" % (
             fmt(x.get("p50_us")), fmt(x.get("p99_us"))))
-        o.append("| %s | %s | %s | %s | %s | %s %s | %s | %s |" % (
+        o.append("| %s | %s | %s | %s | %s | %s %s | %s | %s | %s | %s |" % (
             n, fmt(x["median"], w["unit"]), fmt(x["min"], w["unit"]),
             fmt(x["max"], w["unit"]), fmt_ratio(x["ratio_ref"]), lat,
+            fmt_us(x.get("cpu_us")), fmt_ratio(x.get("cpu_ratio_ref")),
             fmt(x.get("server_cpu")), fmt(x.get("client_cpu")),
             fmt(x.get("other_cpu"))))
+    g = w["results"].get("echod-guarded")
+    if g and "echod" in w["results"]:
+        o.append("\nAbuse guards: echod-guarded / echod = %s throughput, "
+                 "%s server CPU per %s (target: within 5 %%)." % (
+                     fmt_ratio3(g.get("ratio_echod")),
+                     fmt_ratio3(g.get("cpu_ratio_echod")), w["cpu_unit"]))
     cmd = next((x["cmd"] for x in w["results"].values() if x.get("cmd")),
                None)
     if cmd:
