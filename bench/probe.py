@@ -35,11 +35,15 @@ class Probe:
                     "udp" if udp else "tcp", r.stderr.strip()))
             time.sleep(0.05)
 
+    def load_cmd(self, inst, args, udp=False):
+        """The echoprobe --load --json command line for args."""
+        port = inst.udp_port if udp else inst.tcp_port
+        return self.prefix(inst) + [self.binary, "--load", "--json"] + \
+            args + ["127.0.0.1", str(port)]
+
     def load(self, inst, args, udp=False, timeout=None):
         """Run echoprobe --load; its JSON, plus wall and CPU time."""
-        port = inst.udp_port if udp else inst.tcp_port
-        cmd = self.prefix(inst) + [self.binary, "--load", "--json"] + \
-            args + ["127.0.0.1", str(port)]
+        cmd = self.load_cmd(inst, args, udp)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         busy0 = busy_seconds()
         cpu0 = cpu_seconds(inst.pids())

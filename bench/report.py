@@ -77,6 +77,7 @@ def evaluate_targets(r):
                                    v, e.get("complete_runs", 0), runs)
                                if v is not None else "no data"),
                      "status": judged(v, lambda v: held and v <= 1024)})
+    c1m_targets(r.get("c1m"), rows)
     a = r.get("accept_lock")
     if a:
         b = a["results"].get("4/mutex", {}).get("balance", {}).get("median")
@@ -85,6 +86,39 @@ def evaluate_targets(r):
                      "shown": "%.2f" % b if b is not None else "no data",
                      "status": judged(b, lambda b: b <= 1.5)})
     return rows
+
+
+def c1m_targets(c, rows):
+    """Issue 14's targets for the c1m scenario."""
+    if not c:
+        return
+    n = c["connections"]
+
+    def row(name, v, shown, meets):
+        rows.append({"target": name, "value": v, "shown": shown,
+                     "status": judged(v, meets)})
+    both = c.get("echoed_both")
+    row("c1m: %s connections held, each echoed before and after the "
+        "hold" % "{:,}".format(n), both,
+        "%s held, %s echoed at both ends" % (
+            "{:,}".format(c.get("held_max", 0)), "{:,}".format(both or 0)),
+        lambda v: v == n)
+    v = c.get("open_s")
+    row("c1m: opened in well under 2 minutes (< 120 s)", v,
+        "%.1f s" % v if v is not None else "never all open",
+        lambda v: v < 120)
+    v = c.get("user_b_per_conn")
+    row("c1m: <= 100 B of user-space memory per idle connection", v,
+        "%.0f B" % v if v is not None else "no data", lambda v: v <= 100)
+    v = c.get("worker_balance")
+    row("c1m: connections per worker max/min <= 1.2", v,
+        "%.3f (%s / %s)" % (v, "{:,}".format(c["worker_max"]),
+                            "{:,}".format(c["worker_min"]))
+        if v is not None else "no data", lambda v: v <= 1.2)
+    v = c.get("idle_cpu_pct")
+    row("c1m: echod CPU while idle <= 1 % of one core", v,
+        "%.3f %% over %.0f s" % (v, c["idle_s"]) if v is not None
+        else "no idle stretch", lambda v: v <= 1.0)
 
 
 def fmt(v, unit=""):
@@ -272,6 +306,87 @@ def md_accept_lock(a, o):
     o.append("\n![accept-lock](accept-lock.png)\n")
 
 
+def kib(v):
+    return "-" if v is None else "{:,} MiB".format(int(v // 1024))
+
+
+def md_c1m(c, o):
+    n = "{:,}".format(c["connections"])
+    o.append("## c1m: %s TCP connections held %g s\n" % (
+        n, c.get("hold_s", 0)))
+    if c.get("error"):
+        o.append("Not measured: %s\n" % c["error"])
+        return
+    o.append(
+        "echod with %d workers (tcp.max_connections %s each, backlog "
+        "65535) and echoprobe `--hold` with %d jobs from %d source "
+        "addresses (127.0.0.2 and up) on the same machine. Every "
+        "connection echoes once opened and again after the hold. Sampled "
+        "every %g s: `echod -s status --json` (connections per worker, "
+        "bytes echoed), the RSS of echod's processes (master and "
+        "workers) and of echoprobe's, Slab and MemAvailable from "
+        "/proc/meminfo, echod's CPU from /proc/PID/schedstat. Memory per "
+        "connection = (median while all were open - before) / "
+        "connections. Slab counts both ends: echod's socket and "
+        "echoprobe's. Idle CPU: the longest stretch with every "
+        "connection open and no byte echoed.\n" % (
+            c["workers"], "{:,}".format(c["max_connections"]), c["jobs"],
+            c["sources"], 0.5))
+    if c.get("aborted"):
+        o.append("**Stopped early**: %s.\n" % c["aborted"])
+    ch = c.get("sysctls") or {}
+    o.append("| figure | value |")
+    o.append("|---|---:|")
+    rows = [
+        ("connections asked", n),
+        ("open on echod (max)", "{:,}".format(c.get("held_max", 0))),
+        ("connected (echoprobe)", "{:,}".format(c.get("connected", 0))),
+        ("echoed after opening", "{:,}".format(c.get("echoed_first", 0))),
+        ("echoed after the hold too", "{:,}".format(
+            c.get("echoed_both", 0))),
+        ("time to open them all", "%.1f s" % c["open_s"]
+         if c.get("open_s") is not None else "never all open"),
+        ("echod RSS before / held", "%s / %s" % (
+            kib(c["base"]["rss_kib"]), kib(c.get("rss_held_kib")))),
+        ("user-space memory per connection (echod)", "%s B" % fmt(
+            c.get("user_b_per_conn"))),
+        ("Slab before / held", "%s / %s" % (
+            kib(c["base"]["slab_kib"]), kib(c.get("slab_held_kib")))),
+        ("kernel memory (Slab) per connection, both ends", "%s B" % fmt(
+            c.get("kernel_b_per_conn"))),
+        ("echoprobe RSS per connection", "%s B" % fmt(
+            c.get("client_b_per_conn"))),
+        ("connections per worker max / min", "%s / %s (%s)" % (
+            "{:,}".format(c.get("worker_max", 0)),
+            "{:,}".format(c.get("worker_min", 0)),
+            "%.3f" % c["worker_balance"] if c.get("worker_balance")
+            else "-")),
+        ("echod CPU while idle, % of one core", "%.3f %% over %.0f s" % (
+            c["idle_cpu_pct"], c["idle_s"]) if c.get("idle_cpu_pct")
+         is not None else "-"),
+        ("MemAvailable before / lowest", "%s / %s" % (
+            kib(c["base"]["avail_kib"]), kib(c.get("avail_min_kib")))),
+        ("listen queue overflows / drops (TcpExt)", "%s / %s" % (
+            "{:,}".format(c.get("listen_overflows", 0)),
+            "{:,}".format(c.get("listen_drops", 0)))),
+        ("echoprobe errors", ", ".join("%s %s" % (k, "{:,}".format(v))
+                                       for k, v in
+                                       c.get("client_errors", {}).items())
+         or "none"),
+        ("whole run (open, hold, echo, close)", "%.0f s" % c["wall_s"]),
+        ("sysctls raised for the run, restored after", ", ".join(
+            "%s %d (was %d)" % (k, v["set"], v["was"])
+            for k, v in ch.items()) or "none"),
+    ]
+    for k, v in rows:
+        o.append("| %s | %s |" % (k, v))
+    if c.get("client_error"):
+        o.append("\nechoprobe said: `%s`" % c["client_error"])
+    o.append("\nLoad: `%s`" % short_cmd(c["cmd"]))
+    o.append("\n![c1m-workers](c1m-workers.svg)\n")
+    o.append("![c1m-memory](c1m-memory.svg)\n")
+
+
 def md_servers(r, o):
     o.append("## Servers\n")
     for n in r["server_order"]:
@@ -292,6 +407,8 @@ def render_md(r):
         md_concurrency(r["concurrency"], o)
     if r.get("accept_lock"):
         md_accept_lock(r["accept_lock"], o)
+    if r.get("c1m"):
+        md_c1m(r["c1m"], o)
     md_servers(r, o)
     return "\n".join(o) + "\n"
 
@@ -313,4 +430,7 @@ def missing_figures(r):
         for k, x in a["results"].items():
             if not x.get("median"):
                 miss.append("accept-lock/%s" % k)
+    c = r.get("c1m")
+    if c and not c.get("held_max"):
+        miss.append("c1m")
     return miss
