@@ -21,9 +21,18 @@ MEM_FLOOR_KIB = 3 * 1024 * 1024
 SAMPLE_S = 0.5
 # The shortest stretch of idle samples that gives an idle CPU figure.
 IDLE_MIN_S = 5.0
-# Raised for the run, restored after: one listen queue takes every
-# connect of 64 jobs with 256 connects in progress each.
-SYSCTLS = {"net/core/somaxconn": 65535, "net/ipv4/tcp_max_syn_backlog": 65535}
+# Raised for the run, restored after. One listen queue takes every
+# connect of 64 jobs with 256 connects in progress each. Linux gives
+# connect() the ports of one parity first (bind() the other): once a
+# source has used most of them, every connect() from it scans them all,
+# and with the default range (28,232 ports, 14,116 odd) and echoprobe's
+# 64 sources at most, that cliff lies at 900,000 connections: with 60
+# sources, opening crawled past 680,000 (100 connections a second). The
+# whole range above 1023 leaves each source 32,256 odd ports for its
+# 15,625 connections.
+SYSCTLS = {"net/core/somaxconn": "65535",
+           "net/ipv4/tcp_max_syn_backlog": "65535",
+           "net/ipv4/ip_local_port_range": "1024 65535"}
 
 
 class Sysctls:
@@ -39,8 +48,8 @@ class Sysctls:
         for k, v in self.want.items():
             path = os.path.join("/proc/sys", k)
             with open(path) as f:
-                old = f.read().strip()
-            if int(old) >= v:
+                old = " ".join(f.read().split())
+            if old == v or (" " not in v and int(old) >= int(v)):
                 continue
             with open(path, "w") as f:
                 f.write(str(v))
@@ -56,7 +65,7 @@ class Sysctls:
                 log("cannot restore %s to %s: %s" % (k, old, e))
 
     def changes(self):
-        return {k.replace("/", "."): {"was": int(old), "set": self.want[k]}
+        return {k.replace("/", "."): {"was": old, "set": self.want[k]}
                 for k, old in self.saved.items()}
 
 
@@ -101,7 +110,7 @@ class C1m:
         o = self.o
         n, workers = o.c1m_conns, o.c1m_workers
         cfg = {"workers": workers, "max_connections": o.c1m_maxconn,
-               "backlog": 65535,
+               "backlog": 65535, "lock": o.c1m_lock,
                "status_file": os.path.join(self.echod.tmp, "c1m.status")}
         log("c1m: %s connections, %d workers x max %d, %d jobs from %d "
             "sources, hold %g s" % ("{:,}".format(n), workers,
@@ -112,6 +121,7 @@ class C1m:
             res["sysctls"] = sc.changes()
         res.update({"connections": n, "workers": workers,
                     "max_connections": o.c1m_maxconn, "jobs": o.c1m_jobs,
+                    "lock": o.c1m_lock,
                     "sources": len(o.c1m_sources), "hold_s": o.c1m_hold})
         return res
 
@@ -131,7 +141,8 @@ class C1m:
                     "avail_kib": mi["MemAvailable"]}
             lo0 = netstat()
             cmd = self.probe.load_cmd(inst, [
-                "-W", "10", "--connections", str(n), "--hold",
+                # A connect can wait seconds in a full accept queue.
+                "-W", "30", "--connections", str(n), "--hold",
                 "%g" % o.c1m_hold, "--jobs", str(o.c1m_jobs),
                 "--source", ",".join(o.c1m_sources)])
             t0 = time.monotonic()
@@ -239,6 +250,7 @@ def summarize(n, base, samples):
                          s["conns"], 1),
          "kernel_b": round((s["slab_kib"] - base["slab_kib"]) * 1024 /
                            s["conns"], 1),
+         "cpu_s": round(s["cpu_ns"] / 1e9, 3),
          "avail_mib": s["avail_kib"] // 1024}
         for s in ok if s["conns"] >= max(100, n // 100)]
     return res

@@ -145,7 +145,10 @@ def fmt_ratio3(v):
 
 
 def short_cmd(cmd):
-    """A load command without the build tree's path to echoprobe."""
+    """A load command without the build tree's path to echoprobe, a long
+    list of sources shown by its first and last."""
+    cmd = re.sub(r"(--source )([^, ]+),(?:[^, ]+,){2,}([^, ]+)",
+                 r"\1\2,...,\3", cmd)
     return re.sub(r"^\S*/", "", cmd)
 
 
@@ -252,7 +255,7 @@ def md_workload(r, w, o):
                None)
     if cmd:
         o.append("\nLoad: `%s`" % short_cmd(cmd))
-    o.append("\n![%s](%s.png)\n" % (w["name"], w["name"]))
+    o.append("\n![%s](%s.svg)\n" % (w["name"], w["name"]))
 
 
 def md_concurrency(c, o):
@@ -282,7 +285,7 @@ def md_concurrency(c, o):
             fmt(x["max"])))
     if c["results"].get("echod", {}).get("cmd"):
         o.append("\nLoad: `%s`" % short_cmd(c["results"]["echod"]["cmd"]))
-    o.append("\n![concurrency](concurrency.png)\n")
+    o.append("\n![concurrency](concurrency.svg)\n")
 
 
 def md_accept_lock(a, o):
@@ -303,7 +306,7 @@ def md_accept_lock(a, o):
             cells.append("%s" % ("%.2f" % b["median"]
                                  if b["median"] is not None else "-"))
         o.append("| %d | %s |" % (wk, " | ".join(cells)))
-    o.append("\n![accept-lock](accept-lock.png)\n")
+    o.append("\n![accept-lock](accept-lock.svg)\n")
 
 
 def kib(v):
@@ -319,8 +322,8 @@ def md_c1m(c, o):
         return
     o.append(
         "echod with %d workers (tcp.max_connections %s each, backlog "
-        "65535) and echoprobe `--hold` with %d jobs from %d source "
-        "addresses (127.0.0.2 and up) on the same machine. Every "
+        "65535, accept_lock %s) and echoprobe `--hold` with %d jobs from "
+        "%d source addresses (127.0.0.2 and up) on the same machine. Every "
         "connection echoes once opened and again after the hold. Sampled "
         "every %g s: `echod -s status --json` (connections per worker, "
         "bytes echoed), the RSS of echod's processes (master and "
@@ -330,7 +333,8 @@ def md_c1m(c, o):
         "connections. Slab counts both ends: echod's socket and "
         "echoprobe's. Idle CPU: the longest stretch with every "
         "connection open and no byte echoed.\n" % (
-            c["workers"], "{:,}".format(c["max_connections"]), c["jobs"],
+            c["workers"], "{:,}".format(c["max_connections"]),
+            c.get("lock", "mutex"), c["jobs"],
             c["sources"], 0.5))
     if c.get("aborted"):
         o.append("**Stopped early**: %s.\n" % c["aborted"])
@@ -375,7 +379,7 @@ def md_c1m(c, o):
          or "none"),
         ("whole run (open, hold, echo, close)", "%.0f s" % c["wall_s"]),
         ("sysctls raised for the run, restored after", ", ".join(
-            "%s %d (was %d)" % (k, v["set"], v["was"])
+            "%s %s (was %s)" % (k, v["set"], v["was"])
             for k, v in ch.items()) or "none"),
     ]
     for k, v in rows:
