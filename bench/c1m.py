@@ -134,7 +134,7 @@ class C1m:
         probe = None
         try:
             self.probe.check(inst)
-            time.sleep(1.0)		# let the workers settle
+            time.sleep(0.2 if o.quick else 1.0)	# let the workers settle
             pids = inst.pids()
             mi = meminfo()
             base = {"rss_kib": rss_kib(pids), "slab_kib": mi["Slab"],
@@ -218,7 +218,9 @@ def summarize(n, base, samples):
     ok = [s for s in samples if s["conns"] is not None]
     peak = max((s["conns"] for s in ok), default=0)
     full = next((s for s in ok if s["conns"] >= n), None)
-    held = [s for s in ok if s["conns"] == peak and peak > 0]
+    # "All open": within 0.1 % of the most ever open, so that a few
+    # connections retried after a timeout do not hide the plateau.
+    held = [s for s in ok if s["conns"] >= peak * 0.999 and peak > 0]
     res = {"held_max": peak, "open_s": full["t"] if full else None,
            "base": base, "avail_min_kib": min(
                (s["avail_kib"] for s in samples), default=None)}
