@@ -12,22 +12,28 @@ from log import log
 from probe import figures
 from procfs import NCPU, nfds, rss_kib, wait_quiet
 
-# name, what it measures, echoprobe options, unit. Payloads are 64 bytes
-# unless said otherwise; every connection is persistent unless --connect-each.
+# name, what it measures, echoprobe options, unit, and the unit of the
+# server's CPU time per echo (a message, a connection, a datagram; for
+# bulk streams a megabyte echoed). "guard": echod-guarded runs it too, as
+# it exercises the abuse guards (they act per connection and per
+# datagram). Payloads are 64 bytes unless said otherwise; every
+# connection is persistent unless --connect-each.
 WORKLOADS = [
     {"name": "tcp-rr-1", "title": "TCP request/response, 64 B, "
-     "1 connection", "unit": "messages/s",
+     "1 connection", "unit": "messages/s", "cpu_unit": "message",
      "args": ["--connections", "1", "--size", "64"]},
     {"name": "tcp-rr-50", "title": "TCP request/response, 64 B, "
-     "50 connections", "unit": "messages/s",
+     "50 connections", "unit": "messages/s", "cpu_unit": "message",
      "args": ["--connections", "50", "--size", "64"]},
     {"name": "tcp-crr", "title": "TCP connect, echo 64 B, close; "
-     "16 in parallel", "unit": "connections/s", "args": None},
+     "16 in parallel", "unit": "connections/s", "cpu_unit": "connection",
+     "guard": True, "args": None},
     {"name": "tcp-stream", "title": "TCP bulk both ways, 4 connections, "
-     "64 KiB x 4 in flight each", "unit": "MB/s",
+     "64 KiB x 4 in flight each", "unit": "MB/s", "cpu_unit": "MB",
      "args": ["--connections", "4", "--size", "65536", "--pipeline", "4"]},
     {"name": "udp-rr", "title": "UDP 64 B datagrams, 16 in flight",
-     "unit": "datagrams/s", "udp": True,
+     "unit": "datagrams/s", "cpu_unit": "datagram", "udp": True,
+     "guard": True,
      "args": ["-u", "--connections", "1", "--window", "16", "--size",
               "64"]},
 ]
@@ -54,6 +60,10 @@ def summarize(values):
 def median_of(samples, key):
     v = [s[key] for s in samples if s.get(key) is not None]
     return statistics.median(v) if v else None
+
+
+def ratio(a, b):
+    return a / b if a and b else None
 
 
 def summarize_values(r):
@@ -117,8 +127,14 @@ class Bench:
              "errors": f["errors"], "error_kinds": f["error_kinds"],
              "server_cpu": j["_server_cpu"], "client_cpu": j["_client_cpu"],
              "other_cpu": j["_other_cpu"]}
+        # Server CPU per echo: its processes' CPU time over the whole
+        # echoprobe run (connects included) by what was echoed in it.
+        echoed = f["requests"]
         if w["unit"] == "MB/s":
             s["value"] = f["mb_per_s"]	# echoed back; as much was sent
+            echoed = f["bytes_received"] / 1e6
+        s["cpu_us"] = (j["_server_cpu_s"] * 1e6 / echoed if echoed
+                       else None)
         if w.get("udp"):
             sent = (f["requests"] or 0) + (f["lost"] or 0)
             s["loss_pct"] = 100.0 * (f["lost"] or 0) / sent if sent else None
@@ -138,7 +154,8 @@ class Bench:
         for w in WORKLOADS:
             if self.o.only and w["name"] not in self.o.only:
                 continue
-            srv = [s for s in self.servers if s.udp or not w.get("udp")]
+            srv = [s for s in self.servers if (s.udp or not w.get("udp"))
+                   and (w.get("guard") or not s.guarded)]
             res = {s.name: {"samples": []} for s in srv}
             log("%s: %d reps x %s" % (w["name"], self.o.reps,
                                       " ".join(s.name for s in srv)))
@@ -151,12 +168,15 @@ class Bench:
             for name, r in res.items():
                 ok = summarize_values(r)
                 for k in ("p50_us", "p99_us", "loss_pct", "server_cpu",
-                          "client_cpu", "other_cpu"):
+                          "client_cpu", "other_cpu", "cpu_us"):
                     r[k] = median_of(ok, k)
-            ref = res.get("ref", {}).get("median")
             for r in res.values():
-                r["ratio_ref"] = (r["median"] / ref if ref and r["median"]
-                                  else None)
+                for base in ("ref", "echod"):
+                    b = res.get(base, {})
+                    r["ratio_" + base] = ratio(r.get("median"),
+                                               b.get("median"))
+                    r["cpu_ratio_" + base] = ratio(r.get("cpu_us"),
+                                                   b.get("cpu_us"))
             out.append(dict(w, results=res))
         return out
 

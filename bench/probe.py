@@ -35,11 +35,15 @@ class Probe:
                     "udp" if udp else "tcp", r.stderr.strip()))
             time.sleep(0.05)
 
+    def load_cmd(self, inst, args, udp=False):
+        """The echoprobe --load --json command line for args."""
+        port = inst.udp_port if udp else inst.tcp_port
+        return self.prefix(inst) + [self.binary, "--load", "--json"] + \
+            args + ["127.0.0.1", str(port)]
+
     def load(self, inst, args, udp=False, timeout=None):
         """Run echoprobe --load; its JSON, plus wall and CPU time."""
-        port = inst.udp_port if udp else inst.tcp_port
-        cmd = self.prefix(inst) + [self.binary, "--load", "--json"] + \
-            args + ["127.0.0.1", str(port)]
+        cmd = self.load_cmd(inst, args, udp)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         busy0 = busy_seconds()
         cpu0 = cpu_seconds(inst.pids())
@@ -65,6 +69,7 @@ class Probe:
         out["_wall_s"] = wall
         out["_client_cpu"] = (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime -
                               ru0.ru_stime) / wall
+        out["_server_cpu_s"] = cpu1 - cpu0
         out["_server_cpu"] = (cpu1 - cpu0) / wall
         # Whatever else ran meanwhile (other builds, tests): a measurement
         # taken on a busy machine says so in the table.
@@ -84,6 +89,7 @@ def figures(j):
     return {
         "rate": j.get("requests_per_s") or 0.0,
         "requests": j.get("requests") or 0,
+        "bytes_received": j.get("bytes_received") or 0,
         "mb_per_s": j.get("mb_per_s_received") or 0.0,
         # UDP: a datagram unanswered within -W counts as a timeout.
         "lost": err.get("timeout", 0),

@@ -77,3 +77,35 @@ def wait_quiet(limit_s, max_wait_s):
         other = (busy_seconds() - b0) / (time.monotonic() - t0)
         if other < limit_s or time.monotonic() >= end:
             return other
+
+
+def run_ns(pids):
+    """CPU time of pids in nanoseconds, from /proc/PID/schedstat: finer
+    than the 10 ms ticks of /proc/PID/stat, which matters when the CPU
+    measured is a fraction of a percent. Live processes only: what a
+    process that exited used is lost (echod's workers all stay)."""
+    def read(p):
+        with open("/proc/%d/schedstat" % p) as f:
+            return int(f.read().split()[0])
+    return sum_over(pids, read)
+
+
+def meminfo():
+    """/proc/meminfo in KiB, by name (MemAvailable, Slab, ...)."""
+    out = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            k, v = line.split(":", 1)
+            out[k] = int(v.split()[0])
+    return out
+
+
+def netstat(section="TcpExt"):
+    """One section of /proc/net/netstat (ListenOverflows, ...) by name."""
+    with open("/proc/net/netstat") as f:
+        lines = f.read().splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith(section + ":"):
+            return dict(zip(names.split()[1:],
+                            (int(x) for x in values.split()[1:])))
+    return {}

@@ -31,6 +31,36 @@ def evaluate_targets(r):
     ratio("tcp-rr, 50 connections >= 0.95 x ref", "tcp-rr-50", "ref", 0.95)
     ratio("tcp-stream >= 0.9 x ref", "tcp-stream", "ref", 0.9)
     ratio("udp-rr >= 1.0 x ref", "udp-rr", "ref", 1.0)
+
+    def cpu(name, w, server, other, bound):
+        x = wl.get(w, {})
+        e, o = (x.get(server, {}).get("cpu_us"),
+                x.get(other, {}).get("cpu_us"))
+        if w not in wl:
+            return
+        v = e / o if e and o else None
+        rows.append({"target": name, "value": v, "bound": bound,
+                     "shown": ("%.2f x (%s vs %s us)" % (v, fmt(e), fmt(o))
+                               if v is not None else "no data"),
+                     "status": judged(v, lambda v: v <= bound)})
+
+    for w in r["workloads"]:
+        bound = 0.8 if w["name"] == "udp-rr" else 1.0
+        cpu("%s: server CPU per %s <= %.1f x ref" % (
+            w["name"], w["cpu_unit"], bound), w["name"], "echod", "ref",
+            bound)
+    for w in r["workloads"]:
+        g = w["results"].get("echod-guarded")
+        if not g or "echod" not in w["results"]:
+            continue
+        v = g.get("ratio_echod")
+        rows.append({"target": "%s with the abuse guards >= 0.95 x echod" %
+                     w["name"], "value": v, "bound": 0.95,
+                     "shown": "%.3f x" % v if v is not None else "no data",
+                     "status": judged(v, lambda v: v >= 0.95)})
+        cpu("%s with the abuse guards: server CPU per %s <= 1.05 x echod" %
+            (w["name"], w["cpu_unit"]), w["name"], "echod-guarded", "echod",
+            1.05)
     c = r.get("concurrency")
     if c:
         e = c["results"].get("echod", {})
@@ -47,6 +77,7 @@ def evaluate_targets(r):
                                    v, e.get("complete_runs", 0), runs)
                                if v is not None else "no data"),
                      "status": judged(v, lambda v: held and v <= 1024)})
+    c1m_targets(r.get("c1m"), rows)
     a = r.get("accept_lock")
     if a:
         b = a["results"].get("4/mutex", {}).get("balance", {}).get("median")
@@ -57,6 +88,39 @@ def evaluate_targets(r):
     return rows
 
 
+def c1m_targets(c, rows):
+    """Issue 14's targets for the c1m scenario."""
+    if not c:
+        return
+    n = c["connections"]
+
+    def row(name, v, shown, meets):
+        rows.append({"target": name, "value": v, "shown": shown,
+                     "status": judged(v, meets)})
+    both = c.get("echoed_both")
+    row("c1m: %s connections held, each echoed before and after the "
+        "hold" % "{:,}".format(n), both,
+        "%s held, %s echoed at both ends" % (
+            "{:,}".format(c.get("held_max", 0)), "{:,}".format(both or 0)),
+        lambda v: v == n)
+    v = c.get("open_s")
+    row("c1m: opened in well under 2 minutes (< 120 s)", v,
+        "%.1f s" % v if v is not None else "never all open",
+        lambda v: v < 120)
+    v = c.get("user_b_per_conn")
+    row("c1m: <= 100 B of user-space memory per idle connection", v,
+        "%.0f B" % v if v is not None else "no data", lambda v: v <= 100)
+    v = c.get("worker_balance")
+    row("c1m: connections per worker max/min <= 1.2", v,
+        "%.3f (%s / %s)" % (v, "{:,}".format(c["worker_max"]),
+                            "{:,}".format(c["worker_min"]))
+        if v is not None else "no data", lambda v: v <= 1.2)
+    v = c.get("idle_cpu_pct")
+    row("c1m: echod CPU while idle <= 1 % of one core", v,
+        "%.3f %% over %.0f s" % (v, c["idle_s"]) if v is not None
+        else "no idle stretch", lambda v: v <= 1.0)
+
+
 def fmt(v, unit=""):
     if v is None:
         return "-"
@@ -65,12 +129,26 @@ def fmt(v, unit=""):
     return "{:,}".format(int(round(v)))
 
 
+def fmt_us(v):
+    """CPU microseconds per echo: three significant figures."""
+    if v is None:
+        return "-"
+    return "%.3g" % v if v < 100 else "{:,}".format(int(round(v)))
+
+
 def fmt_ratio(v):
     return "%.2f x" % v if v is not None else "-"
 
 
+def fmt_ratio3(v):
+    return "%.3f x" % v if v is not None else "-"
+
+
 def short_cmd(cmd):
-    """A load command without the build tree's path to echoprobe."""
+    """A load command without the build tree's path to echoprobe, a long
+    list of sources shown by its first and last."""
+    cmd = re.sub(r"(--source )([^, ]+),(?:[^, ]+,){2,}([^, ]+)",
+                 r"\1\2,...,\3", cmd)
     return re.sub(r"^\S*/", "", cmd)
 
 
@@ -83,7 +161,11 @@ def md_head(r, o):
              "workload, servers interleaved (A B C A B C ...); each figure "
              "is the median, with min and max. All traffic on loopback. "
              "CPU columns: cores busy (of %d) in the server's processes, in "
-             "echoprobe, and in anything else on the machine (medians).\n" % (
+             "echoprobe, and in anything else on the machine (medians). "
+             "CPU per echo: the server's CPU time (utime + stime of its "
+             "processes, from /proc/PID/stat) over an echoprobe run, "
+             "divided by the messages, connections, datagrams or MB echoed "
+             "in it; median over the repetitions.\n" % (
                  m["nproc"], m["cpu"], m["mem_gib"], m["kernel"],
                  m["revision"], m["command"], m["reps"], m["duration_s"],
                  m["nproc"]))
@@ -127,15 +209,29 @@ def md_summary(r, o):
         o.append("| %s | %s | %s |" % (w["name"], w["unit"],
                                         " | ".join(cells)))
     o.append("")
+    o.append("## CPU per echo: server CPU microseconds, medians (ratio to "
+             "bench/ref)\n")
+    o.append("| workload | per | " + " | ".join(names) + " |")
+    o.append("|---|---|" + "---:|" * len(names))
+    for w in r["workloads"]:
+        cells = []
+        for n in names:
+            x = w["results"].get(n)
+            cells.append("n/a" if x is None else "%s (%s)" % (
+                fmt_us(x.get("cpu_us")), fmt_ratio(x.get("cpu_ratio_ref"))))
+        o.append("| %s | %s | %s |" % (w["name"], w["cpu_unit"],
+                                        " | ".join(cells)))
+    o.append("")
 
 
 def md_workload(r, w, o):
     o.append("## %s: %s\n" % (w["name"], w["title"]))
     udp = w.get("udp")
     o.append("| server | %s median | min | max | x ref | %s "
-             "server CPU | client CPU | other CPU |" % (
-                 w["unit"], "loss % |" if udp else "p50 us | p99 us |"))
-    o.append("|---|---:|---:|---:|---:|---:|%s---:|---:|---:|" % (
+             "server CPU us per %s | CPU x ref | server CPU | client CPU | "
+             "other CPU |" % (w["unit"], "loss % |" if udp else
+                              "p50 us | p99 us |", w["cpu_unit"]))
+    o.append("|---|---:|---:|---:|---:|---:|%s---:|---:|---:|---:|---:|" % (
         "" if udp else "---:|"))
     for n in r["server_order"]:
         x = w["results"].get(n)
@@ -143,16 +239,23 @@ def md_workload(r, w, o):
             continue
         lat = ("%s |" % fmt(x.get("loss_pct")) if udp else "%s | %s |" % (
             fmt(x.get("p50_us")), fmt(x.get("p99_us"))))
-        o.append("| %s | %s | %s | %s | %s | %s %s | %s | %s |" % (
+        o.append("| %s | %s | %s | %s | %s | %s %s | %s | %s | %s | %s |" % (
             n, fmt(x["median"], w["unit"]), fmt(x["min"], w["unit"]),
             fmt(x["max"], w["unit"]), fmt_ratio(x["ratio_ref"]), lat,
+            fmt_us(x.get("cpu_us")), fmt_ratio(x.get("cpu_ratio_ref")),
             fmt(x.get("server_cpu")), fmt(x.get("client_cpu")),
             fmt(x.get("other_cpu"))))
+    g = w["results"].get("echod-guarded")
+    if g and "echod" in w["results"]:
+        o.append("\nAbuse guards: echod-guarded / echod = %s throughput, "
+                 "%s server CPU per %s (target: within 5 %%)." % (
+                     fmt_ratio3(g.get("ratio_echod")),
+                     fmt_ratio3(g.get("cpu_ratio_echod")), w["cpu_unit"]))
     cmd = next((x["cmd"] for x in w["results"].values() if x.get("cmd")),
                None)
     if cmd:
         o.append("\nLoad: `%s`" % short_cmd(cmd))
-    o.append("\n![%s](%s.png)\n" % (w["name"], w["name"]))
+    o.append("\n![%s](%s.svg)\n" % (w["name"], w["name"]))
 
 
 def md_concurrency(c, o):
@@ -182,7 +285,7 @@ def md_concurrency(c, o):
             fmt(x["max"])))
     if c["results"].get("echod", {}).get("cmd"):
         o.append("\nLoad: `%s`" % short_cmd(c["results"]["echod"]["cmd"]))
-    o.append("\n![concurrency](concurrency.png)\n")
+    o.append("\n![concurrency](concurrency.svg)\n")
 
 
 def md_accept_lock(a, o):
@@ -203,7 +306,89 @@ def md_accept_lock(a, o):
             cells.append("%s" % ("%.2f" % b["median"]
                                  if b["median"] is not None else "-"))
         o.append("| %d | %s |" % (wk, " | ".join(cells)))
-    o.append("\n![accept-lock](accept-lock.png)\n")
+    o.append("\n![accept-lock](accept-lock.svg)\n")
+
+
+def kib(v):
+    return "-" if v is None else "{:,} MiB".format(int(v // 1024))
+
+
+def md_c1m(c, o):
+    n = "{:,}".format(c["connections"])
+    o.append("## c1m: %s TCP connections held %g s\n" % (
+        n, c.get("hold_s", 0)))
+    if c.get("error"):
+        o.append("Not measured: %s\n" % c["error"])
+        return
+    o.append(
+        "echod with %d workers (tcp.max_connections %s each, backlog "
+        "65535, accept_lock %s) and echoprobe `--hold` with %d jobs from "
+        "%d source addresses (127.0.0.2 and up) on the same machine. Every "
+        "connection echoes once opened and again after the hold. Sampled "
+        "every %g s: `echod -s status --json` (connections per worker, "
+        "bytes echoed), the RSS of echod's processes (master and "
+        "workers) and of echoprobe's, Slab and MemAvailable from "
+        "/proc/meminfo, echod's CPU from /proc/PID/schedstat. Memory per "
+        "connection = (median while all were open - before) / "
+        "connections. Slab counts both ends: echod's socket and "
+        "echoprobe's. Idle CPU: the longest stretch with every "
+        "connection open and no byte echoed.\n" % (
+            c["workers"], "{:,}".format(c["max_connections"]),
+            c.get("lock", "mutex"), c["jobs"],
+            c["sources"], 0.5))
+    if c.get("aborted"):
+        o.append("**Stopped early**: %s.\n" % c["aborted"])
+    ch = c.get("sysctls") or {}
+    o.append("| figure | value |")
+    o.append("|---|---:|")
+    rows = [
+        ("connections asked", n),
+        ("open on echod (max)", "{:,}".format(c.get("held_max", 0))),
+        ("connected (echoprobe)", "{:,}".format(c.get("connected", 0))),
+        ("echoed after opening", "{:,}".format(c.get("echoed_first", 0))),
+        ("echoed after the hold too", "{:,}".format(
+            c.get("echoed_both", 0))),
+        ("time to open them all", "%.1f s" % c["open_s"]
+         if c.get("open_s") is not None else "never all open"),
+        ("echod RSS before / held", "%s / %s" % (
+            kib(c["base"]["rss_kib"]), kib(c.get("rss_held_kib")))),
+        ("user-space memory per connection (echod)", "%s B" % fmt(
+            c.get("user_b_per_conn"))),
+        ("Slab before / held", "%s / %s" % (
+            kib(c["base"]["slab_kib"]), kib(c.get("slab_held_kib")))),
+        ("kernel memory (Slab) per connection, both ends", "%s B" % fmt(
+            c.get("kernel_b_per_conn"))),
+        ("echoprobe RSS per connection", "%s B" % fmt(
+            c.get("client_b_per_conn"))),
+        ("connections per worker max / min", "%s / %s (%s)" % (
+            "{:,}".format(c.get("worker_max", 0)),
+            "{:,}".format(c.get("worker_min", 0)),
+            "%.3f" % c["worker_balance"] if c.get("worker_balance")
+            else "-")),
+        ("echod CPU while idle, % of one core", "%.3f %% over %.0f s" % (
+            c["idle_cpu_pct"], c["idle_s"]) if c.get("idle_cpu_pct")
+         is not None else "-"),
+        ("MemAvailable before / lowest", "%s / %s" % (
+            kib(c["base"]["avail_kib"]), kib(c.get("avail_min_kib")))),
+        ("listen queue overflows / drops (TcpExt)", "%s / %s" % (
+            "{:,}".format(c.get("listen_overflows", 0)),
+            "{:,}".format(c.get("listen_drops", 0)))),
+        ("echoprobe errors", ", ".join("%s %s" % (k, "{:,}".format(v))
+                                       for k, v in
+                                       c.get("client_errors", {}).items())
+         or "none"),
+        ("whole run (open, hold, echo, close)", "%.0f s" % c["wall_s"]),
+        ("sysctls raised for the run, restored after", ", ".join(
+            "%s %s (was %s)" % (k, v["set"], v["was"])
+            for k, v in ch.items()) or "none"),
+    ]
+    for k, v in rows:
+        o.append("| %s | %s |" % (k, v))
+    if c.get("client_error"):
+        o.append("\nechoprobe said: `%s`" % c["client_error"])
+    o.append("\nLoad: `%s`" % short_cmd(c["cmd"]))
+    o.append("\n![c1m-workers](c1m-workers.svg)\n")
+    o.append("![c1m-memory](c1m-memory.svg)\n")
 
 
 def md_servers(r, o):
@@ -226,6 +411,8 @@ def render_md(r):
         md_concurrency(r["concurrency"], o)
     if r.get("accept_lock"):
         md_accept_lock(r["accept_lock"], o)
+    if r.get("c1m"):
+        md_c1m(r["c1m"], o)
     md_servers(r, o)
     return "\n".join(o) + "\n"
 
@@ -247,4 +434,7 @@ def missing_figures(r):
         for k, x in a["results"].items():
             if not x.get("median"):
                 miss.append("accept-lock/%s" % k)
+    c = r.get("c1m")
+    if c and not c.get("held_max"):
+        miss.append("c1m")
     return miss
