@@ -9,9 +9,17 @@
 #include "conn.h"
 #include "log.h"
 
+/* What a stalled connection's last call was: a byte, not a pointer. */
+enum conn_call { CALL_NONE, CALL_MALLOC, CALL_RECV, CALL_SEND };
+
+static const char *call_names[] = {
+	[CALL_NONE] = NULL, [CALL_MALLOC] = "malloc", [CALL_RECV] = "recv",
+	[CALL_SEND] = "send",
+};
+
 static int	 conn_read(struct conn *, struct buf_pool *);
 static int	 conn_write(struct conn *);
-static int	 conn_retry(struct conn *, const char *, int);
+static int	 conn_retry(struct conn *, enum conn_call, int);
 
 void
 conn_init(struct conn *c, int fd)
@@ -36,13 +44,13 @@ conn_init(struct conn *c, int fd)
  * failing must not spin in conn_run.
  */
 static int
-conn_retry(struct conn *c, const char *call, int err)
+conn_retry(struct conn *c, enum conn_call call, int err)
 {
 	if (err == EINTR && ++c->intr < CONN_INTR_MAX)
 		return 1;
 	c->intr = 0;
 	c->stall_call = call;
-	c->stall_errno = err;
+	c->stall_errno = (int16_t)err;	/* errno values are small */
 	return 0;
 }
 
@@ -56,7 +64,7 @@ conn_read(struct conn *c, struct buf_pool *pool)
 		return 0;
 	/* Out of memory: leave the bytes in the kernel until a retry. */
 	if (c->b == NULL && (c->b = buf_get(pool)) == NULL)
-		return conn_retry(c, "malloc", ENOMEM);
+		return conn_retry(c, CALL_MALLOC, ENOMEM);
 	if (buf_space(c->b) == 0)
 		return 0;	/* back-pressure: wait for the client to read */
 	n = recv(c->fd, c->b->data + c->b->len, buf_space(c->b), 0);
@@ -86,7 +94,7 @@ conn_read(struct conn *c, struct buf_pool *pool)
 		return 0;
 	}
 	if (errno == EINTR || errno == ENOBUFS || errno == ENOMEM)
-		return conn_retry(c, "recv", errno);
+		return conn_retry(c, CALL_RECV, errno);
 	log_debug("recv fd %d: %s", c->fd, strerror(errno));
 	return -1;
 }
@@ -114,7 +122,7 @@ conn_write(struct conn *c)
 		return 0;
 	}
 	if (n == -1 && (errno == EINTR || errno == ENOBUFS || errno == ENOMEM))
-		return conn_retry(c, "send", errno);
+		return conn_retry(c, CALL_SEND, errno);
 	log_debug("send fd %d: %s", c->fd, strerror(errno));
 	return -1;
 }
@@ -131,7 +139,7 @@ conn_run(struct conn *c, struct buf_pool *pool, uint64_t budget, bool *moved)
 	int r, w;
 
 	*moved = false;
-	c->stall_call = NULL;
+	c->stall_call = CALL_NONE;
 	for (;;) {
 		if ((r = conn_read(c, pool)) == -1 ||
 		    (w = conn_write(c)) == -1) {
@@ -151,7 +159,7 @@ conn_run(struct conn *c, struct buf_pool *pool, uint64_t budget, bool *moved)
 		buf_put(pool, c->b);
 		c->b = NULL;
 	}
-	return c->stall_call != NULL ? CONN_STALLED : CONN_IDLE;
+	return c->stall_call != CALL_NONE ? CONN_STALLED : CONN_IDLE;
 }
 
 void
@@ -189,4 +197,11 @@ conn_end_name(enum conn_end why)
 	default:
 		return "?";
 	}
+}
+
+const char *
+conn_stall_call(const struct conn *c)
+{
+	return c->stall_call < sizeof(call_names) / sizeof(call_names[0]) ?
+	    call_names[c->stall_call] : NULL;
 }

@@ -13,19 +13,24 @@
  * connection that stopped reading because its buffer was full resumes
  * when output drains, without another epoll_ctl.
  */
+/*
+ * A million idle connections are a million of these (in conntab.h's
+ * entry): widest members first and small types, so the entry fits a
+ * 72-byte allocation.
+ */
 struct conn {
-	int		 fd;
 	struct buf	*b;		/* NULL while nothing is in flight */
+	uint64_t	 bytes;		/* echoed so far */
+	int		 fd;
+	int16_t		 stall_errno;	/* CONN_STALLED: why, */
+	uint8_t		 stall_call;	/* and what failed (conn_stall_call) */
+	uint8_t		 intr;		/* EINTR in a row */
 	bool		 can_read;
 	bool		 can_write;
 	bool		 must_drain;	/* FIN, error or urgent data seen: read
 					   to EAGAIN, that edge is spent */
 	bool		 read_eof;	/* client half-closed, recv said so */
 	bool		 failed;	/* a socket error ended it */
-	int		 intr;		/* EINTR in a row */
-	const char	*stall_call;	/* CONN_STALLED: what failed, */
-	int		 stall_errno;	/* and why */
-	uint64_t	 bytes;		/* echoed so far */
 };
 
 /*
@@ -62,5 +67,7 @@ enum conn_status conn_run(struct conn *, struct buf_pool *, uint64_t,
 		    bool *);
 void		 conn_close(struct conn *, struct buf_pool *);
 const char	*conn_end_name(enum conn_end);
+/* CONN_STALLED: the call that failed ("recv"), or NULL if none did. */
+const char	*conn_stall_call(const struct conn *);
 
 #endif

@@ -218,7 +218,7 @@ conn_stalled(struct worker_tcp *wt, struct conn_entry *e)
 		wt->stall_retry_ms = wt->now_ms + STALL_RETRY_MS;
 	if (log_ratelimit_allow(&wt->stall_rl, wt->now_ms, &suppressed))
 		log_warnx("%s on fd %d: %s; retrying every %d ms "
-		    "(%llu more since last logged)", e->c.stall_call, e->c.fd,
+		    "(%llu more since last logged)", conn_stall_call(&e->c), e->c.fd,
 		    strerror(e->c.stall_errno), STALL_RETRY_MS,
 		    (unsigned long long)suppressed);
 }
@@ -233,7 +233,7 @@ retry_stalled(struct worker_tcp *wt)
 		return;
 	wt->stall_retry_ms = 0;
 	for (e = wt->tab.oldest; e != NULL; e = e->next)
-		if (e->c.stall_call != NULL && !e->queued)
+		if (conn_stall_call(&e->c) != NULL && !e->queued)
 			conntab_queue(&wt->tab, e);
 }
 
