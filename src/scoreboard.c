@@ -428,7 +428,7 @@ static int
 take_snapshot(struct scoreboard *sb, struct sb_snapshot *ss)
 {
 	const struct sb_slot *s;
-	struct sb_worker *w;
+	struct sb_worker *sw;
 	int i, k, high = LOAD(&sb->h->high);
 
 	ss->nw = 0;
@@ -438,18 +438,18 @@ take_snapshot(struct scoreboard *sb, struct sb_snapshot *ss)
 		s = &sb->slot[i];
 		if (!LOAD(&s->used))
 			continue;
-		w = &ss->w[ss->nw++];
-		w->pid = LOAD(&s->pid);
-		w->generation = LOAD(&s->generation);
-		w->kind = LOAD(&s->kind);
-		w->number = LOAD(&s->number);
-		w->serving = LOAD(&s->serving);
-		w->draining = LOAD(&s->draining);
-		w->conns = LOAD(&s->conns);
-		w->heartbeat_ms = LOAD(&s->heartbeat_ms);
+		sw = &ss->w[ss->nw++];
+		sw->pid = LOAD(&s->pid);
+		sw->generation = LOAD(&s->generation);
+		sw->kind = LOAD(&s->kind);
+		sw->number = LOAD(&s->number);
+		sw->serving = LOAD(&s->serving);
+		sw->draining = LOAD(&s->draining);
+		sw->conns = LOAD(&s->conns);
+		sw->heartbeat_ms = LOAD(&s->heartbeat_ms);
 		for (k = 0; k < STAT_N; k++) {
-			w->stat[k] = LOAD(&s->stat[k]);
-			ss->total[k] += w->stat[k];
+			sw->stat[k] = LOAD(&s->stat[k]);
+			ss->total[k] += sw->stat[k];
 		}
 	}
 	return 0;

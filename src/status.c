@@ -34,18 +34,18 @@ open_conns(const struct sb_snapshot *ss)
 }
 
 static const char *
-worker_state(const struct sb_worker *w)
+worker_state(const struct sb_worker *sw)
 {
-	if (w->draining)
+	if (sw->draining)
 		return "draining";
-	return w->serving ? "serving" : "starting";
+	return sw->serving ? "serving" : "starting";
 }
 
 static double
-beat_age_s(const struct sb_snapshot *ss, const struct sb_worker *w)
+beat_age_s(const struct sb_snapshot *ss, const struct sb_worker *sw)
 {
-	return ss->now_ms > w->heartbeat_ms ?
-	    (ss->now_ms - w->heartbeat_ms) / 1000.0 : 0.0;
+	return ss->now_ms > sw->heartbeat_ms ?
+	    (ss->now_ms - sw->heartbeat_ms) / 1000.0 : 0.0;
 }
 
 static const struct count_text tcp_line[] = {
@@ -85,7 +85,7 @@ void
 status_print_text(FILE *f, const struct sb_snapshot *ss)
 {
 	const uint64_t *t = ss->total;
-	const struct sb_worker *w;
+	const struct sb_worker *sw;
 	long up = (long)(time(NULL) - ss->started);
 	int i;
 
@@ -106,12 +106,12 @@ status_print_text(FILE *f, const struct sb_snapshot *ss)
 	(void)fprintf(f, "\n%8s %-4s %3s %4s %-9s %7s %10s %6s\n", "PID",
 	    "KIND", "#", "GEN", "STATE", "CONNS", "ACCEPTED", "BEAT");
 	for (i = 0; i < ss->nw; i++) {
-		w = &ss->w[i];
+		sw = &ss->w[i];
 		(void)fprintf(f, "%8ld %-4s %3d %4d %-9s %7d %10llu %5.1fs\n",
-		    (long)w->pid, w->kind == SB_TCP ? "tcp" : "udp",
-		    w->number, w->generation, worker_state(w), w->conns,
-		    (unsigned long long)w->stat[STAT_TCP_ACCEPTED],
-		    beat_age_s(ss, w));
+		    (long)sw->pid, sw->kind == SB_TCP ? "tcp" : "udp",
+		    sw->number, sw->generation, worker_state(sw), sw->conns,
+		    (unsigned long long)sw->stat[STAT_TCP_ACCEPTED],
+		    beat_age_s(ss, sw));
 	}
 }
 
@@ -130,7 +130,7 @@ json_counters(FILE *f, const uint64_t *stat)
 void
 status_print_json(FILE *f, const struct sb_snapshot *ss)
 {
-	const struct sb_worker *w;
+	const struct sb_worker *sw;
 	int i, k;
 
 	/* The version is ours (PACKAGE_VERSION): no escaping is needed. */
@@ -146,15 +146,15 @@ status_print_json(FILE *f, const struct sb_snapshot *ss)
 		    mstat_info[k].name, (unsigned long long)ss->mstat[k]);
 	(void)fputs("},\"workers\":[", f);
 	for (i = 0; i < ss->nw; i++) {
-		w = &ss->w[i];
+		sw = &ss->w[i];
 		(void)fprintf(f, "%s{\"pid\":%ld,\"kind\":\"%s\",\"number\":%d,"
 		    "\"generation\":%d,\"state\":\"%s\",\"connections\":%d,"
 		    "\"heartbeat_age_ms\":%llu,\"counters\":", i > 0 ? "," : "",
-		    (long)w->pid, w->kind == SB_TCP ? "tcp" : "udp", w->number,
-		    w->generation, worker_state(w), w->conns,
-		    (unsigned long long)(ss->now_ms > w->heartbeat_ms ?
-		    ss->now_ms - w->heartbeat_ms : 0));
-		json_counters(f, w->stat);
+		    (long)sw->pid, sw->kind == SB_TCP ? "tcp" : "udp", sw->number,
+		    sw->generation, worker_state(sw), sw->conns,
+		    (unsigned long long)(ss->now_ms > sw->heartbeat_ms ?
+		    ss->now_ms - sw->heartbeat_ms : 0));
+		json_counters(f, sw->stat);
 		(void)fputc('}', f);
 	}
 	(void)fputs("]}\n", f);
@@ -183,7 +183,7 @@ metric_rows(FILE *f, const struct stat_info *info, const uint64_t *v, int n)
 void
 status_print_metrics(FILE *f, const struct sb_snapshot *ss)
 {
-	const struct sb_worker *w;
+	const struct sb_worker *sw;
 	int i;
 
 	metric_rows(f, stat_info, ss->total, STAT_N);
@@ -206,20 +206,20 @@ status_print_metrics(FILE *f, const struct sb_snapshot *ss)
 	(void)fprintf(f, "# HELP echod_worker_connections Connections each "
 	    "worker serves.\n# TYPE echod_worker_connections gauge\n");
 	for (i = 0; i < ss->nw; i++) {
-		w = &ss->w[i];
+		sw = &ss->w[i];
 		(void)fprintf(f, "echod_worker_connections{pid=\"%ld\",kind="
 		    "\"%s\",worker=\"%d\",generation=\"%d\"} %d\n",
-		    (long)w->pid, w->kind == SB_TCP ? "tcp" : "udp",
-		    w->number, w->generation, w->conns);
+		    (long)sw->pid, sw->kind == SB_TCP ? "tcp" : "udp",
+		    sw->number, sw->generation, sw->conns);
 	}
 	(void)fprintf(f, "# HELP echod_worker_heartbeat_age_seconds Time "
 	    "since each worker's last loop turn.\n# TYPE "
 	    "echod_worker_heartbeat_age_seconds gauge\n");
 	for (i = 0; i < ss->nw; i++) {
-		w = &ss->w[i];
+		sw = &ss->w[i];
 		(void)fprintf(f, "echod_worker_heartbeat_age_seconds{pid="
 		    "\"%ld\",kind=\"%s\",worker=\"%d\",generation=\"%d\"} "
-		    "%.3f\n", (long)w->pid, w->kind == SB_TCP ? "tcp" : "udp",
-		    w->number, w->generation, beat_age_s(ss, w));
+		    "%.3f\n", (long)sw->pid, sw->kind == SB_TCP ? "tcp" : "udp",
+		    sw->number, sw->generation, beat_age_s(ss, sw));
 	}
 }
