@@ -38,8 +38,7 @@ sleeps(pid_t pid)
 
 /*
  * One connection at a time to idle workers: the kernel wakes one worker
- * for each (EPOLLEXCLUSIVE), so some worker sleeps through nearly all of
- * them.  Waking every idle worker for each connection, as the lock modes
+ * for each (EPOLLEXCLUSIVE), so some worker sleeps through most of them.  Waking every idle worker for each connection, as the lock modes
  * did, cost 3.6 to 5.5 context switches per connection at 4 workers.
  */
 START_TEST(accept_wakes_one_idle_worker)
@@ -69,7 +68,12 @@ START_TEST(accept_wakes_one_idle_worker)
 		if (woke[i] < least)
 			least = woke[i];
 	}
-	ck_assert_msg(least < CONNS / 4, "%s: every worker woke for most of "
+	/*
+	 * Woken for every connection, each worker wakes 109 to 171 times
+	 * (timers and the lock's stand-downs add to the connections); woken
+	 * one at a time, the least woken 2 to 26, the most under load.
+	 */
+	ck_assert_msg(least < CONNS / 2, "%s: every worker woke for most of "
 	    "%d connections: %ld, %ld, %ld, %ld times", locks[_i], CONNS,
 	    woke[0], woke[1], woke[2], woke[3]);
 	harness_stop(&h);
