@@ -173,9 +173,10 @@ ct_journal_once() {
 	    eval "! grep -E '^(<[0-9]+>|echod: )' '$work/ct-journal.txt' |
 	    grep -qv '^echod: configuration file .* test is successful\$'"
 	ct_journal -p notice >"$work/ct-journal-notice.txt" 2>&1
-	check "(nspawn) the journal has echod's levels: \"listening on\" at notice, \"started (generation 1)\" below" \
+	check "(nspawn) the journal has echod's levels: \"listening on\" at notice, \"(generation 1): started\" below" \
 	    eval "grep -q 'listening on tcp' '$work/ct-journal-notice.txt' &&
-	    ! grep -q 'started (generation' '$work/ct-journal-notice.txt'"
+	    grep -q '(generation 1): started' '$work/ct-journal.txt' &&
+	    ! grep -q '(generation 1): started' '$work/ct-journal-notice.txt'"
 }
 
 # ct_upgrade_under_load MAIN_PID: dpkg -i v2 while churn.py runs.
