@@ -318,6 +318,13 @@ stream_fault(enum fault_call call, int err)
 	ck_assert_int_ge(b = harness_connect(AF_INET, h.tcp4, 3000), 0);
 	assert_bulk_echo(a);
 	assert_bulk_echo(b);
+	/*
+	 * A short echo last, so the worker's last recv on each drained its
+	 * socket: after a full 64 KiB read it would recv once more on the
+	 * next edge, and the fault armed below could hit b instead of a.
+	 */
+	ck_assert_int_eq(harness_echo(a, "x", 1, false, 3000), 0);
+	ck_assert_int_eq(harness_echo(b, "x", 1, false, 3000), 0);
 	harness_mark(&h);
 	arm(&h, call, err, err == ECONNRESET ? 1 : -1, tcp);
 	ck_assert_int_eq(harness_send_all(a, "held", 4, 3000), 4);
