@@ -188,9 +188,10 @@ is_refused(struct worker_udp *wu, const struct sockaddr *sa)
 		drop(wu, STAT_UDP_DROPPED_ACCESS);
 		return true;
 	}
+	if (wu->rl == NULL || acl_match(wu->cf->exempt, &k))
+		return false;
 	lk = config_limit_key(wu->cf, &k);
-	if (wu->rl == NULL || acl_match(wu->cf->exempt, &k) ||
-	    ratelimit_allow(wu->rl, &lk, wu->now_ms))
+	if (ratelimit_allow(wu->rl, &lk, wu->now_ms))
 		return false;
 	drop(wu, STAT_UDP_DROPPED_RATE);
 	if (lk.hi != k.hi || lk.lo != k.lo)

@@ -2,10 +2,12 @@
 #ifndef ECHOD_FUZZ_H
 #define ECHOD_FUZZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /*
  * The libFuzzer interface.  The same targets link with replay.c instead
@@ -29,5 +31,23 @@ int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 		abort();						\
 	}								\
 } while (0)
+
+/* The fuzzer's input, read front to back by the targets that parse it. */
+struct input {
+	const uint8_t	*p;
+	size_t		 left;
+};
+
+/* The next `n` bytes into `out`; false, taking nothing, if fewer are left. */
+static inline bool
+fuzz_take(struct input *in, void *out, size_t n)
+{
+	if (in->left < n)
+		return false;
+	memcpy(out, in->p, n);
+	in->p += n;
+	in->left -= n;
+	return true;
+}
 
 #endif

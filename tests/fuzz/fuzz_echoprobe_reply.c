@@ -20,27 +20,10 @@
  * load.c call them from inside their event loops, so the target drives
  * these functions as the loops do, reply by reply.
  */
-struct input {
-	const uint8_t	*p;
-	size_t		 left;
-};
-
-static bool	 take(struct input *, void *, size_t);
 static uint64_t	 be(const uint8_t *, size_t);
 static void	 check_reply(const struct probe_hdr *, const uint8_t *,
 		    size_t, const uint8_t *, size_t);
 static void	 check_times(const struct rtt_stats *, const struct hist *);
-
-static bool
-take(struct input *in, void *out, size_t n)
-{
-	if (in->left < n)
-		return false;
-	memcpy(out, in->p, n);
-	in->p += n;
-	in->left -= n;
-	return true;
-}
 
 static uint64_t
 be(const uint8_t *p, size_t n)
@@ -126,18 +109,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	size_t sent_len, n;
 	uint64_t rtt_ns;
 
-	if (!take(&in, head, sizeof(head)))
+	if (!fuzz_take(&in, head, sizeof(head)))
 		return 0;
 	h.run_id = (uint32_t)be(head, 4);
 	sent_len = 1 + be(head + 4, 2) % PROBE_LEN_MAX;
 	rtt_init(&s);
 	hist_init(hg);
 	/* Each reply: 4 bytes of delay in microseconds, 2 of length, bytes. */
-	for (h.seq = 1; take(&in, rec, sizeof(rec)); h.seq++) {
+	for (h.seq = 1; fuzz_take(&in, rec, sizeof(rec)); h.seq++) {
 		n = be(rec + 4, 2) % (REPLY_LEN_MAX + 1);
 		if (n > in.left)
 			n = in.left;
-		(void)take(&in, reply, n);
+		(void)fuzz_take(&in, reply, n);
 		h.sent_ns = h.seq * UINT64_C(1000000000);
 		probe_fill(sent, sent_len, &h);
 		check_reply(&h, sent, sent_len, reply, n);

@@ -39,12 +39,6 @@ struct model {
 	size_t		 nv6;
 };
 
-struct input {
-	const uint8_t	*p;
-	size_t		 left;
-};
-
-static bool	 take(struct input *, void *, size_t);
 static void	 add_inet6(struct spoofguard *, struct model *,
 		    const struct in6_addr *, unsigned);
 static void	 judge(const struct spoofguard *, const struct model *,
@@ -55,17 +49,6 @@ static bool	 model_drops(const struct model *, const struct sockaddr *,
 static uint32_t	 bpf_run(const struct sock_fprog *, unsigned, uint16_t,
 		    const uint8_t *, size_t);
 static uint32_t	 load_word(const uint8_t *, size_t, uint32_t);
-
-static bool
-take(struct input *in, void *out, size_t n)
-{
-	if (in->left < n)
-		return false;
-	memcpy(out, in->p, n);
-	in->p += n;
-	in->left -= n;
-	return true;
-}
 
 static void
 add_inet6(struct spoofguard *sg, struct model *m, const struct in6_addr *a,
@@ -172,8 +155,8 @@ judge(const struct spoofguard *sg, const struct model *m, struct input *in)
 	bool drop;
 	int left;
 
-	if (!take(in, &family, 1) || !take(in, addr, 16) ||
-	    !take(in, port, 2) || !take(in, &ifindex, 1))
+	if (!fuzz_take(in, &family, 1) || !fuzz_take(in, addr, 16) ||
+	    !fuzz_take(in, port, 2) || !fuzz_take(in, &ifindex, 1))
 		return;
 	memset(&ss, 0, sizeof(ss));
 	memset(pkt, 0, sizeof(pkt));
@@ -314,10 +297,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if ((sg = spoofguard_create()) == NULL ||
 	    (m = calloc(1, sizeof(*m))) == NULL)
 		abort();
-	while (take(&in, &op, 1)) {
+	while (fuzz_take(&in, &op, 1)) {
 		switch (op % OP_N) {
 		case OP_LOOPBACK:
-			if (!take(&in, &b, 1) || m->nloop == TABLE_MAX)
+			if (!fuzz_take(&in, &b, 1) || m->nloop == TABLE_MAX)
 				break;
 			FUZZ_CHECK(spoofguard_add_loopback(sg, b) == 0, "lo");
 			for (i = 0; i < m->nloop && m->loop[i] != b; i++)
@@ -326,7 +309,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				m->loop[m->nloop++] = b;
 			break;
 		case OP_INET:
-			if (!take(&in, &a4, 4) || m->nv4 == TABLE_MAX)
+			if (!fuzz_take(&in, &a4, 4) || m->nv4 == TABLE_MAX)
 				break;
 			FUZZ_CHECK(spoofguard_add_inet(sg,
 			    (struct in_addr){ a4 }) == 0, "add_inet");
@@ -336,14 +319,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				m->v4[m->nv4++] = a4;
 			break;
 		case OP_INET6:
-			if (!take(&in, &a6, 16) || !take(&in, &b, 1) ||
+			if (!fuzz_take(&in, &a6, 16) || !fuzz_take(&in, &b, 1) ||
 			    m->nv6 == TABLE_MAX)
 				break;
 			add_inet6(sg, m, &a6, b);
 			break;
 		case OP_IF_INET6:
-			if (!take(&in, &n, 1) || n > LINE_MAX_LEN ||
-			    !take(&in, line, n))
+			if (!fuzz_take(&in, &n, 1) || n > LINE_MAX_LEN ||
+			    !fuzz_take(&in, line, n))
 				break;
 			line[n] = '\0';
 			if (spoofguard_parse_if_inet6(line, &a6, &ifindex,
