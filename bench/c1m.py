@@ -22,18 +22,14 @@ SAMPLE_S = 0.5
 # The shortest stretch of idle samples that gives an idle CPU figure.
 IDLE_MIN_S = 5.0
 # Raised for the run, restored after. One listen queue takes every
-# connect of 64 jobs with 256 connects in progress each. Linux gives
-# connect() the ports of one parity first (bind() the other): once a
-# source has used most of them, every connect() from it scans them all,
-# and with the default range (28,232 ports, 14,116 odd) and echoprobe's
-# 64 sources at most, that cliff lies at 900,000 connections: with 60
-# sources, opening crawled past 680,000 (100 connections a second). The
-# whole range above 1023 leaves each source 32,256 odd ports for its
-# 15,625 connections.
+# connect of 64 jobs with 256 connects in progress each. The ephemeral
+# port range stays as it is: Linux gives connect() the ports of one
+# parity first (bind() the other), about 14,000 with the default range,
+# and once a source has used most of them every connect() from it scans
+# them all (with 60 sources, opening crawled past 680,000 at 100
+# connections a second). bench/run's 128 sources need 7,813 each.
 SYSCTLS = {"net/core/somaxconn": "65535",
-           "net/ipv4/tcp_max_syn_backlog": "65535",
-           "net/ipv4/ip_local_port_range": "1024 65535"}
-
+           "net/ipv4/tcp_max_syn_backlog": "65535"}
 
 class Sysctls:
     """Set kernel parameters for a run and restore them afterwards;
@@ -115,14 +111,14 @@ class C1m:
         log("c1m: %s connections, %d workers x max %d, %d jobs from %d "
             "sources, hold %g s" % ("{:,}".format(n), workers,
                                     o.c1m_maxconn, o.c1m_jobs,
-                                    len(o.c1m_sources), o.c1m_hold))
+                                    o.c1m_nsources, o.c1m_hold))
         with Sysctls({} if o.quick else SYSCTLS) as sc:
             res = self.hold(n, cfg)
             res["sysctls"] = sc.changes()
         res.update({"connections": n, "workers": workers,
                     "max_connections": o.c1m_maxconn, "jobs": o.c1m_jobs,
                     "lock": o.c1m_lock,
-                    "sources": len(o.c1m_sources), "hold_s": o.c1m_hold})
+                    "sources": o.c1m_nsources, "hold_s": o.c1m_hold})
         return res
 
     def hold(self, n, cfg):
@@ -144,7 +140,7 @@ class C1m:
                 # A connect can wait seconds in a full accept queue.
                 "-W", "30", "--connections", str(n), "--hold",
                 "%g" % o.c1m_hold, "--jobs", str(o.c1m_jobs),
-                "--source", ",".join(o.c1m_sources)])
+                "--source", o.c1m_sources])
             t0 = time.monotonic()
             # A session of its own: a run stopped early kills every job.
             probe = subprocess.Popen(cmd, stdout=subprocess.PIPE,

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "barrier.h"
 #include "clock.h"
 #include "io.h"
 #include "jobs.h"
@@ -45,6 +46,7 @@ struct jobs {
 	struct job		*j;
 	int			 n;
 	struct load_live	*live;		/* shared with the jobs */
+	struct barrier		*barrier;	/* hold runs: shared too */
 	struct progress		 pr;
 	uint64_t		 start_ns;
 	uint64_t		 deadline_ns;	/* 0: jobs bound themselves */
@@ -92,6 +94,8 @@ jobs_run(const struct opts *o, const struct target *t)
 	report_merge_init(sum);
 	for (i = 0; i < js.n; i++)
 		report_merge(sum, js.j[i].r);
+	if (js.barrier != NULL && barrier_open_ns(js.barrier) != 0)
+		sum->hold_open_ns = barrier_open_ns(js.barrier) - js.start_ns;
 	rc = report_load(o, t, js.n, sum);
 	free(sum);
 done:
@@ -100,6 +104,7 @@ done:
 	free(js.j);
 	if (js.live != NULL)
 		(void)munmap(js.live, (size_t)js.n * sizeof(*js.live));
+	barrier_destroy(js.barrier);
 	return rc;
 }
 
@@ -125,8 +130,12 @@ jobs_plan(struct jobs *js)
 	js->j = calloc((size_t)js->n, sizeof(*js->j));
 	js->live = mmap(NULL, (size_t)js->n * sizeof(*js->live),
 	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (js->j == NULL || js->live == MAP_FAILED) {
+	if (js->live == MAP_FAILED)
 		js->live = NULL;
+	if (o->hold_ns != 0)
+		js->barrier = barrier_create(js->n);
+	if (js->j == NULL || js->live == NULL ||
+	    (o->hold_ns != 0 && js->barrier == NULL)) {
 		log_warn("allocate %d jobs", js->n);
 		return -1;
 	}
@@ -137,6 +146,8 @@ jobs_plan(struct jobs *js)
 		js->j[i].lj.connections = got;
 		js->j[i].lj.first = first;
 		js->j[i].lj.live = &js->live[i];
+		js->j[i].lj.barrier = js->barrier;
+		js->j[i].lj.id = i;
 		if (o->requests != 0)
 			js->j[i].lj.requests = o->requests / js->n +
 			    ((uint64_t)i < o->requests % js->n);
@@ -265,6 +276,8 @@ jobs_read(struct jobs *js, struct pollfd *pfd)
 		    j->got == sizeof(*j->r)) {
 			(void)close(j->fd);
 			j->fd = pfd[i].fd = -1;
+			/* A job that died opening must not hold up the rest. */
+			barrier_arrive(js->barrier, i, clock_now_ns());
 			if (j->got != sizeof(*j->r)) {
 				memset(j->r, 0, sizeof(*j->r));
 				hist_init(&j->r->h);

@@ -32,6 +32,7 @@ static int	 ld_setup(struct load *);
 static void	 ld_loop(struct load *);
 static bool	 ld_finished(struct load *, uint64_t);
 static void	 ld_hold_step(struct load *, uint64_t);
+static void	 ld_hold_final(struct load *, uint64_t);
 static int	 ld_wait(struct load *, uint64_t);
 static void	 ld_scan(struct load *, uint64_t);
 static void	 ld_open_pending(struct load *, uint64_t);
@@ -73,6 +74,8 @@ load_run(const struct opts *o, const struct target *t,
 		ld_loop(&ld);
 	else
 		r->failed = 1;
+	/* Ended early, by a signal or an error: keep no other job waiting. */
+	barrier_arrive(job->barrier, job->id, clock_now_ns());
 	ld_teardown(&ld, clock_now_ns());
 }
 
@@ -198,28 +201,52 @@ ld_finished(struct load *ld, uint64_t now)
 	return false;
 }
 
+/*
+ * The idle phase starts when every job's links are open, not this job's
+ * alone, and ends at the same moment in every job: otherwise the first
+ * jobs echo and close before the last have opened, and the server never
+ * holds all the connections at once.
+ */
 static void
 ld_hold_step(struct load *ld, uint64_t now)
+{
+	uint64_t open_ns;
+
+	if (ld->hold == HOLD_OPEN && ld->hold_pending == 0) {
+		ld->hold = HOLD_WAIT;
+		barrier_arrive(ld->job->barrier, ld->job->id, now);
+	}
+	if (ld->hold == HOLD_WAIT) {
+		open_ns = ld->job->barrier != NULL ?
+		    barrier_open_ns(ld->job->barrier) : now;
+		if (open_ns == 0)
+			return;
+		ld->hold = HOLD_IDLE;
+		ld->hold_until_ns = open_ns + ld->o->hold_ns;
+	}
+	if (ld->hold == HOLD_IDLE && now >= ld->hold_until_ns)
+		ld_hold_final(ld, now);
+	else if (ld->hold == HOLD_FINAL && ld->hold_pending == 0)
+		ld->hold = HOLD_OVER;
+}
+
+/* Every link still held echoes once more, then closes. */
+static void
+ld_hold_final(struct load *ld, uint64_t now)
 {
 	struct lconn *c;
 	long k;
 
-	if (ld->hold == HOLD_OPEN && ld->hold_pending == 0) {
-		ld->hold = HOLD_IDLE;
-		ld->hold_until_ns = now + ld->o->hold_ns;
-	} else if (ld->hold == HOLD_IDLE && now >= ld->hold_until_ns) {
-		ld->hold = HOLD_FINAL;
-		for (k = 0; k < ld->n; k++) {
-			c = &ld->c[k];
-			if (c->state != LC_HOLDING)
-				continue;
-			c->state = LC_ACTIVE;
-			c->hold_pending = true;
-			ld->hold_pending++;
-			ld->ops->issue(ld, c, now);
-		}
-	} else if (ld->hold == HOLD_FINAL && ld->hold_pending == 0)
-		ld->hold = HOLD_OVER;
+	ld->hold = HOLD_FINAL;
+	for (k = 0; k < ld->n; k++) {
+		c = &ld->c[k];
+		if (c->state != LC_HOLDING)
+			continue;
+		c->state = LC_ACTIVE;
+		c->hold_pending = true;
+		ld->hold_pending++;
+		ld->ops->issue(ld, c, now);
+	}
 }
 
 static int
@@ -233,6 +260,11 @@ ld_wait(struct load *ld, uint64_t now)
 		wake = ld->end_ns;
 	if (ld->hold == HOLD_IDLE && ld->hold_until_ns < wake)
 		wake = ld->hold_until_ns;
+	/*
+	 * HOLD_WAIT has no deadline of its own: the scan period, 50 ms at
+	 * most, is how soon the barrier's opening is seen, and the idle
+	 * phase ends at the same time in every job however late it was.
+	 */
 	timeout_ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
 	n = epoll_pwait(ld->ep, ev, LOAD_EVENTS, timeout_ms, &ld->waitmask);
 	if (n == -1) {

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "barrier.h"
 #include "hist.h"
 #include "opts.h"
 #include "resolve.h"
@@ -35,6 +36,8 @@ struct load_result {
 	uint64_t	 hold_connected;
 	uint64_t	 hold_first;	/* echoed once, at the start */
 	uint64_t	 hold_both;	/* and again after holding */
+	uint64_t	 hold_open_ns;	/* from the start until all were open,
+					   across jobs; 0: never */
 	int		 failed;	/* the job could not run at all */
 	char		 error[256];
 	struct hist	 h;
@@ -51,6 +54,8 @@ struct load_job {
 	long		 first;		/* global index of the first one */
 	uint64_t	 requests;	/* this job's share; 0: no limit */
 	struct load_live *live;
+	struct barrier	*barrier;	/* hold runs; NULL: hold alone */
+	int		 id;		/* this job's place in the barrier */
 };
 
 void		 load_run(const struct opts *, const struct target *,

@@ -20,8 +20,13 @@
 
 enum lc_state { LC_IDLE, LC_CONNECTING, LC_ACTIVE, LC_HOLDING, LC_DONE };
 
-/* Hold runs go through these phases; plain runs stay in HOLD_NONE. */
-enum hold_phase { HOLD_NONE, HOLD_OPEN, HOLD_IDLE, HOLD_FINAL, HOLD_OVER };
+/*
+ * Hold runs go through these phases; plain runs stay in HOLD_NONE.
+ * HOLD_WAIT: this job's links are open, other jobs' may not be yet.
+ */
+enum hold_phase {
+	HOLD_NONE, HOLD_OPEN, HOLD_WAIT, HOLD_IDLE, HOLD_FINAL, HOLD_OVER
+};
 
 struct lconn {
 	int		 fd;

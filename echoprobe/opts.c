@@ -1,6 +1,7 @@
 /* opts.c: echoprobe's command line: modes, options, their limits. */
 
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -63,6 +64,9 @@ static int	 parse_long(struct opts *, const char *, const char *, long,
 static int	 parse_seconds(struct opts *, const char *, const char *,
 		    double, double, uint64_t *);
 static int	 parse_sources(struct opts *, const char *);
+static int	 parse_source_range(struct opts *, char *);
+static unsigned char *addr_bytes(struct addr *, size_t *);
+static void	 bytes_next(unsigned char *, size_t);
 static int	 parse_option(struct opts *, struct seen *, int, const char *);
 static void	 check_combination(struct opts *, const struct seen *);
 
@@ -77,7 +81,7 @@ opts_usage(void)
 	    " [--requests N]\n"
 	    "                 [--size S] [--pipeline D] [--window W] "
 	    "[--jobs J]\n"
-	    "                 [--connect-each] [--source ADDR[,ADDR...]] "
+	    "                 [--connect-each] [--source ADDR[-ADDR][,...]] "
 	    "[--hold T]\n"
 	    "                 [--json] host [port]\n"
 	    "modes:\n"
@@ -112,7 +116,9 @@ opts_usage(void)
 	    "      --jobs J         load: spread connections over J "
 	    "processes (default 1)\n"
 	    "      --source LIST    load: bind to these addresses, round-"
-	    "robin\n"
+	    "robin; LIST is\n"
+	    "                       comma-separated addresses or ranges "
+	    "FIRST-LAST\n"
 	    "      --hold SEC       load: open C connections, echo, idle SEC,"
 	    " echo again\n"
 	    "  -V, --version        print the version and exit\n"
@@ -174,23 +180,90 @@ parse_seconds(struct opts *o, const char *name, const char *s, double min,
 static int
 parse_sources(struct opts *o, const char *list)
 {
-	char buf[1024], *p, *tok, *save = NULL;
+	char tok[2 * ADDR_STRLEN];
+	const char *p, *end;
+	size_t len;
 
-	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf))
-		return fail(o, "option --source: list is too long");
 	o->nsources = 0;
-	for (p = buf; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL) {
-		if (o->nsources == OPTS_SOURCES_MAX)
-			return fail(o, "option --source: more than %d "
-			    "addresses", OPTS_SOURCES_MAX);
-		if (addr_parse(tok, 0, &o->sources[o->nsources]) == -1)
-			return fail(o, "option --source: \"%s\" is not a "
-			    "numeric IPv4 or IPv6 address", tok);
-		o->nsources++;
+	for (p = list; p != NULL; p = end != NULL ? end + 1 : NULL) {
+		end = strchr(p, ',');
+		len = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (len >= sizeof(tok))
+			return fail(o, "option --source: \"%.*s\" is too long "
+			    "for an address or a range", (int)len, p);
+		if (len == 0)
+			continue;
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		if (parse_source_range(o, tok) == -1)
+			return -1;
 	}
 	if (o->nsources == 0)
 		return fail(o, "option --source: no address given");
 	return 0;
+}
+
+/*
+ * One address, or FIRST-LAST: every address from FIRST to LAST, both
+ * included, of one family.  Neither family's numeric form has a '-'.
+ */
+static int
+parse_source_range(struct opts *o, char *tok)
+{
+	unsigned char *lo_b, *hi_b;
+	struct addr lo, hi;
+	char *last;
+	size_t len;
+
+	if ((last = strchr(tok, '-')) != NULL)
+		*last++ = '\0';
+	if (addr_parse(tok, 0, &lo) == -1)
+		return fail(o, "option --source: \"%s\" is not a numeric "
+		    "IPv4 or IPv6 address", tok);
+	if (last == NULL)
+		last = tok;
+	if (addr_parse(last, 0, &hi) == -1)
+		return fail(o, "option --source: \"%s\" is not a numeric "
+		    "IPv4 or IPv6 address", last);
+	if (lo.ss.ss_family != hi.ss.ss_family)
+		return fail(o, "option --source: range %s-%s mixes IPv4 and "
+		    "IPv6", tok, last);
+	lo_b = addr_bytes(&lo, &len);
+	hi_b = addr_bytes(&hi, &len);
+	if (memcmp(lo_b, hi_b, len) > 0)
+		return fail(o, "option --source: range %s-%s is reversed: "
+		    "its first address is above its last", tok, last);
+	/* Bounded by the table: a too long range stops at its end. */
+	for (;;) {
+		if (o->nsources == OPTS_SOURCES_MAX)
+			return fail(o, "option --source: more than %d "
+			    "addresses", OPTS_SOURCES_MAX);
+		o->sources[o->nsources++] = lo;
+		if (memcmp(lo_b, hi_b, len) == 0)
+			return 0;
+		bytes_next(lo_b, len);
+	}
+}
+
+/* The address's bytes in network order, 4 or 16 of them, in place. */
+static unsigned char *
+addr_bytes(struct addr *a, size_t *len)
+{
+	if (a->ss.ss_family == AF_INET) {
+		*len = 4;
+		return (unsigned char *)
+		    &((struct sockaddr_in *)&a->ss)->sin_addr;
+	}
+	*len = 16;
+	return ((struct sockaddr_in6 *)&a->ss)->sin6_addr.s6_addr;
+}
+
+/* The next address: a big-endian increment with carry. */
+static void
+bytes_next(unsigned char *b, size_t len)
+{
+	while (len > 0 && ++b[--len] == 0)
+		;
 }
 
 static int

@@ -9,7 +9,12 @@
 #include "addr.h"
 
 #define OPTS_DEFAULT_PORT	"7"
-#define OPTS_SOURCES_MAX	64
+/*
+ * Linux gives a socket bound without a port (IP_BIND_ADDRESS_NO_PORT)
+ * about 14,000 fast ports per source with the default port range: a
+ * million connections need 72 sources or more.
+ */
+#define OPTS_SOURCES_MAX	1024
 #define OPTS_SIZE_MAX		(1024 * 1024)
 /* UDP probes carry magic, run id, sequence number and send time. */
 #define OPTS_UDP_SIZE_MIN	24

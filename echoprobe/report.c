@@ -45,6 +45,8 @@ report_merge(struct load_result *sum, const struct load_result *r)
 	sum->hold_connected += r->hold_connected;
 	sum->hold_first += r->hold_first;
 	sum->hold_both += r->hold_both;
+	if (r->hold_open_ns > sum->hold_open_ns)
+		sum->hold_open_ns = r->hold_open_ns;
 	if (r->failed)
 		sum->failed = 1;
 	if (sum->error[0] == '\0' && r->error[0] != '\0')
@@ -140,6 +142,10 @@ report_text(const struct opts *o, const struct target *t, int njobs,
 		    (unsigned long long)r->hold_first,
 		    (unsigned long long)r->hold_both,
 		    (double)o->hold_ns / 1e9);
+	if (o->hold_ns != 0 && r->hold_open_ns != 0)
+		printf("opened       %llu of %ld connections in %.3f s, then "
+		    "held them together\n", (unsigned long long)r->hold_first,
+		    o->connections, (double)r->hold_open_ns / 1e9);
 	(void)fflush(stdout);
 }
 
@@ -190,6 +196,10 @@ report_json(const struct opts *o, const struct target *t, int njobs,
 		json_uint(&j, "connected", r->hold_connected);
 		json_uint(&j, "echoed_first", r->hold_first);
 		json_uint(&j, "echoed_both", r->hold_both);
+		/* From the start until every job's links were open. */
+		if (r->hold_open_ns != 0)
+			json_double(&j, "open_s",
+			    (double)r->hold_open_ns / 1e9);
 		json_close(&j);
 	}
 	if (r->error[0] != '\0')

@@ -170,6 +170,50 @@ START_TEST(load_hold_over_sources)
 }
 END_TEST
 
+/*
+ * A hold keeps every job's connections open at once.  Under strace each
+ * connect() takes CONNECT_DELAY_S: the job with two of the five links
+ * has them open that long after the three jobs with one each, longer
+ * than the hold.  Each job used to start its idle time once its own
+ * links were open, so the three echoed and closed before the fourth job
+ * had opened its second link, and echod never held all five; now every
+ * job waits for the last one, and they end the hold together.
+ */
+#define CONNECT_DELAY_S	3	/* delay_enter below, in microseconds */
+START_TEST(load_hold_waits_for_every_job)
+{
+	const char *argv[] = { "strace", "-f", "-qq", "-o", "/dev/null",
+	    "-e", "trace=connect", "-e", "inject=connect:delay_enter=3000000",
+	    eptest_path("echoprobe/echoprobe"), "--load", "--hold", "1.5",
+	    "--connections", "5", "--jobs", "4", "-W", "20", "--json", LO,
+	    NULL, NULL };
+	struct eptest_server s;
+	struct eptest_proc p;
+	const char *open_s;
+	bool held;
+
+	eptest_echod_start(&s);
+	/* LeakSanitizer cannot stop the world under a tracer. */
+	ck_assert_int_eq(setenv("ASAN_OPTIONS", "detect_leaks=0", 1), 0);
+	argv[21] = s.tcp_port;
+	eptest_spawn(&p, argv);
+	held = harness_wait_counter(&s.h, "connections", 5, RUN_MS);
+	eptest_finish(&p, RUN_MS);
+	eptest_server_stop(&s);
+	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_msg(held, "echod never held the 5 connections at once: %s",
+	    p.out);
+	ck_assert_int_eq(eptest_json_int(p.out, "connected"), 5);
+	ck_assert_int_eq(eptest_json_int(p.out, "echoed_first"), 5);
+	ck_assert_int_eq(eptest_json_int(p.out, "echoed_both"), 5);
+	/* The busiest job made two delayed connects before all were open. */
+	ck_assert_ptr_nonnull(open_s = strstr(p.out, "\"open_s\":"));
+	ck_assert_double_ge(strtod(open_s + strlen("\"open_s\":"), NULL),
+	    2 * CONNECT_DELAY_S - 0.1);
+}
+END_TEST
+
 START_TEST(load_stalled_server_ends_on_time)
 {
 	struct eptest_server s;
@@ -395,6 +439,7 @@ echoprobe_load_suite(void)
 	tcase_add_test(load, load_jobs_merge_exact_requests);
 	tcase_add_test(load, load_connect_each);
 	tcase_add_test(load, load_hold_over_sources);
+	tcase_add_test(load, load_hold_waits_for_every_job);
 	tcase_add_test(load, load_stalled_server_ends_on_time);
 	tcase_add_test(load, load_silent_server_requests_give_up);
 	tcase_add_test(load, load_refused_requests_give_up);

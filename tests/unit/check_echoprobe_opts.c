@@ -109,6 +109,77 @@ START_TEST(opts_load_options)
 }
 END_TEST
 
+/* FIRST-LAST ranges, both ends included, beside single addresses. */
+START_TEST(opts_source_ranges)
+{
+	char got[ADDR_STRLEN];
+	struct opts o;
+
+	parse(&o, "--load", "--source", "127.0.0.2-127.0.0.129", "h", NULL);
+	ck_assert_int_eq(o.action, OPTS_RUN);
+	ck_assert_int_eq(o.nsources, 128);
+	ck_assert_str_eq(addr_format((struct sockaddr *)&o.sources[0].ss,
+	    got, sizeof(got)), "127.0.0.2:0");
+	ck_assert_str_eq(addr_format((struct sockaddr *)&o.sources[127].ss,
+	    got, sizeof(got)), "127.0.0.129:0");
+	/* Across an octet, mixed with single addresses and IPv6. */
+	parse(&o, "--load", "--source", "10.0.0.254-10.0.1.1,::1,"
+	    "fd00::fffe-fd00::1:1,10.9.9.9-10.9.9.9", "h", NULL);
+	ck_assert_int_eq(o.action, OPTS_RUN);
+	ck_assert_int_eq(o.nsources, 4 + 1 + 4 + 1);
+	ck_assert_str_eq(addr_format((struct sockaddr *)&o.sources[2].ss,
+	    got, sizeof(got)), "10.0.1.0:0");
+	ck_assert_str_eq(addr_format((struct sockaddr *)&o.sources[7].ss,
+	    got, sizeof(got)), "[fd00::1:0]:0");
+	ck_assert_str_eq(addr_format((struct sockaddr *)&o.sources[9].ss,
+	    got, sizeof(got)), "10.9.9.9:0");
+	/* The most the table holds, exactly. */
+	parse(&o, "--load", "--source", "127.0.0.1-127.0.4.0", "h", NULL);
+	ck_assert_int_eq(o.action, OPTS_RUN);
+	ck_assert_int_eq(o.nsources, OPTS_SOURCES_MAX);
+}
+END_TEST
+
+START_TEST(opts_source_range_errors)
+{
+	static const struct {
+		const char	*list;
+		const char	*error;
+	} cases[] = {
+		{ "127.0.0.9-127.0.0.2", "option --source: range "
+		    "127.0.0.9-127.0.0.2 is reversed: its first address is "
+		    "above its last" },
+		{ "::2-::1", "option --source: range ::2-::1 is reversed: its "
+		    "first address is above its last" },
+		{ "127.0.0.1-::1", "option --source: range 127.0.0.1-::1 "
+		    "mixes IPv4 and IPv6" },
+		{ "127.0.0.1-127.0.4.1", "option --source: more than 1024 "
+		    "addresses" },
+		{ "::-ffff::", "option --source: more than 1024 addresses" },
+		{ "127.0.0.1-127.0.4.0,::1", "option --source: more than "
+		    "1024 addresses" },
+		{ "127.0.0.1-", "option --source: \"\" is not a numeric IPv4 "
+		    "or IPv6 address" },
+		{ "127.0.0.1-x", "option --source: \"x\" is not a numeric "
+		    "IPv4 or IPv6 address" },
+		{ "-127.0.0.1", "option --source: \"\" is not a numeric IPv4 "
+		    "or IPv6 address" },
+		{ "1-2-3", "option --source: \"1\" is not a numeric IPv4 or "
+		    "IPv6 address" },
+		{ ",,", "option --source: no address given" },
+	};
+	struct opts o;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse(&o, "--load", "--source", cases[i].list, "h", NULL);
+		ck_assert_msg(o.action == OPTS_ERROR, "%s accepted",
+		    cases[i].list);
+		ck_assert_str_eq(o.error, cases[i].error);
+	}
+}
+END_TEST
+
 START_TEST(opts_help_and_version)
 {
 	struct opts o;
@@ -198,6 +269,8 @@ opts_suite(void)
 	tcase_add_test(tc, opts_defaults_probe_like_ping);
 	tcase_add_test(tc, opts_probe_options);
 	tcase_add_test(tc, opts_load_options);
+	tcase_add_test(tc, opts_source_ranges);
+	tcase_add_test(tc, opts_source_range_errors);
 	tcase_add_test(tc, opts_help_and_version);
 	tcase_add_test(tc, opts_errors_say_why);
 	suite_add_tcase(s, tc);
