@@ -224,7 +224,8 @@ ld_hold_step(struct load *ld, uint64_t now)
 		ld->hold = HOLD_IDLE;
 		ld->hold_until_ns = open_ns + ld->o->hold_ns;
 	}
-	if (ld->hold == HOLD_IDLE && now >= ld->hold_until_ns)
+	if ((ld->hold == HOLD_IDLE && now >= ld->hold_until_ns) ||
+	    (ld->hold == HOLD_FINAL && ld->final_next < ld->n))
 		ld_hold_final(ld, now);
 	else if (ld->hold == HOLD_FINAL && ld->hold_pending == 0)
 		ld->hold = HOLD_OVER;
@@ -235,11 +236,16 @@ static void
 ld_hold_final(struct load *ld, uint64_t now)
 {
 	struct lconn *c;
-	long k;
 
 	ld->hold = HOLD_FINAL;
-	for (k = 0; k < ld->n; k++) {
-		c = &ld->c[k];
+	/*
+	 * As many in flight as connects: a million echoes sent at once
+	 * by 64 jobs queued at the server longer than -W 30, and 70 %
+	 * timed out.  The rest go out as these are answered.
+	 */
+	for (; ld->final_next < ld->n &&
+	    ld->hold_pending < LOAD_CONNECTING_MAX; ld->final_next++) {
+		c = &ld->c[ld->final_next];
 		if (c->state != LC_HOLDING)
 			continue;
 		c->state = LC_ACTIVE;

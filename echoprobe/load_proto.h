@@ -94,6 +94,7 @@ struct load {
 	enum hold_phase		 hold;
 	uint64_t		 hold_until_ns;
 	long			 hold_pending;
+	long			 final_next;	/* next link to echo again */
 };
 
 extern const struct load_ops load_tcp_ops;

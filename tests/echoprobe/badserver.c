@@ -40,8 +40,8 @@
 #include "clock.h"
 #include "sig.h"
 
-#define BAD_CONNS	64
-#define BAD_QUEUE	256
+#define BAD_CONNS	640	/* a hold run of 600 links */
+#define BAD_QUEUE	640
 #define BAD_DGRAM	2048
 #define BAD_LIFETIME_MS	300000
 
@@ -94,7 +94,7 @@ listen_on(int type, const char *name)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if ((fd = socket(AF_INET, type, 0)) == -1 ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    (type == SOCK_STREAM && listen(fd, 64) == -1) ||
+	    (type == SOCK_STREAM && listen(fd, BAD_CONNS) == -1) ||
 	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
 		fprintf(stderr, "badserver: listen %s: %s\n", name,
 		    strerror(errno));

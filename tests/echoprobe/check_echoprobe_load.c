@@ -214,6 +214,36 @@ START_TEST(load_hold_waits_for_every_job)
 }
 END_TEST
 
+/*
+ * The echoes after a hold go out as many at a time as connects (256 a
+ * job), not all at once: a million sent together queued at the server
+ * past their timeout.  Against a server that answers 300 ms late, 600
+ * links take three rounds, where sent at once they would take one.
+ */
+#define FINAL_DELAY_MS	300
+#define FINAL_LINKS	600
+
+START_TEST(load_hold_final_echoes_are_paced)
+{
+	struct eptest_server s;
+	struct eptest_proc p;
+	double final_s;
+
+	eptest_badserver_start(&s, "delay", "300");
+	eptest_run(&p, NULL, RUN_MS, "--load", "--hold", "0.2",
+	    "--connections", "600", "-W", "10", "--json", LO, s.tcp_port,
+	    NULL);
+	eptest_server_stop(&s);
+	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_int_eq(eptest_json_int(p.out, "echoed_both"), FINAL_LINKS);
+	final_s = eptest_json_double(p.out, "elapsed_s") -
+	    eptest_json_double(p.out, "open_s") - 0.2;
+	ck_assert_msg(final_s >= 2.5 * FINAL_DELAY_MS / 1000.0,
+	    "the last echoes took %.3f s: sent all at once?", final_s);
+}
+END_TEST
+
 START_TEST(load_stalled_server_ends_on_time)
 {
 	struct eptest_server s;
@@ -440,6 +470,7 @@ echoprobe_load_suite(void)
 	tcase_add_test(load, load_connect_each);
 	tcase_add_test(load, load_hold_over_sources);
 	tcase_add_test(load, load_hold_waits_for_every_job);
+	tcase_add_test(load, load_hold_final_echoes_are_paced);
 	tcase_add_test(load, load_stalled_server_ends_on_time);
 	tcase_add_test(load, load_silent_server_requests_give_up);
 	tcase_add_test(load, load_refused_requests_give_up);

@@ -243,6 +243,18 @@ eptest_json_int(const char *json, const char *key)
 	return strtol(p + strlen(pat), NULL, 10);
 }
 
+double
+eptest_json_double(const char *json, const char *key)
+{
+	char pat[128];
+	const char *p;
+
+	(void)snprintf(pat, sizeof(pat), "\"%s\":", key);
+	if ((p = strstr(json, pat)) == NULL)
+		return -1;
+	return strtod(p + strlen(pat), NULL);
+}
+
 bool
 eptest_tty_expect(int fd, char *buf, size_t size, size_t *len, const char *want,
     int timeout_ms)

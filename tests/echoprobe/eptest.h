@@ -68,5 +68,6 @@ bool	 eptest_tty_expect(int, char *, size_t, size_t *, const char *, int);
 /* Reaps a child started elsewhere (forkpty), bounded. */
 int	 eptest_wait(pid_t, int);
 long	 eptest_json_int(const char *, const char *);
+double	 eptest_json_double(const char *, const char *);
 
 #endif
