@@ -137,8 +137,10 @@ class C1m:
                     "avail_kib": mi["MemAvailable"]}
             lo0 = netstat()
             cmd = self.probe.load_cmd(inst, [
-                # A connect can wait seconds in a full accept queue.
-                "-W", "30", "--connections", str(n), "--hold",
+                # A connect can wait seconds in a full accept queue, and
+                # the echoes after the hold wait behind 128 busy
+                # processes on 2 cores: with -W 30, 73 % timed out.
+                "-W", "120", "--connections", str(n), "--hold",
                 "%g" % o.c1m_hold, "--jobs", str(o.c1m_jobs),
                 "--source", o.c1m_sources])
             t0 = time.monotonic()
