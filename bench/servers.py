@@ -302,14 +302,27 @@ def fetch_deb(pkg, quick):
 
 
 class FetchedServer(Server):
-    """A server run from its Debian package, extracted by fetch_deb()."""
+    """A server run from its Debian package, extracted by fetch_deb(),
+    with the libraries it needs extracted beside it (a machine without
+    TCP wrappers installed has no libwrap.so.0)."""
     pkg = "?"
     path = "?"		# the binary, inside the package
+    libs = ["libwrap0"]
 
     def __init__(self, tmp, quick):
         self.tmp = tmp
         root = fetch_deb(self.pkg, quick)
         self.binary = root and os.path.join(root, self.path)
+        dirs = []
+        for lib in self.libs if root else []:
+            r = fetch_deb(lib, quick)
+            for sub in ("lib", "usr/lib"):
+                d = os.path.join(r or "", sub, "x86_64-linux-gnu")
+                if r and os.path.isdir(d):
+                    dirs.append(d)
+        self.env = dict(os.environ)
+        if dirs:
+            self.env["LD_LIBRARY_PATH"] = ":".join(dirs)
 
     def available(self):
         return bool(self.binary) and os.access(self.binary, os.X_OK)
@@ -346,7 +359,7 @@ class Xinetd(FetchedServer):
         proc = subprocess.Popen([self.binary, "-dontfork", "-f", conf,
                                  "-filelog", os.path.join(self.tmp,
                                                           "xinetd.log")],
-                                stdin=subprocess.DEVNULL,
+                                env=self.env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         return self.listening(proc, port)
@@ -389,7 +402,7 @@ class OpenbsdInetd(FetchedServer):
         proc = subprocess.Popen(["ip", "netns", "exec", self.netns,
                                  self.binary, "-i", "-q", "4096", "-R",
                                  str(INETD_RATE), conf],
-                                stdin=subprocess.DEVNULL,
+                                env=self.env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         return Instance(proc, 7, None, netns=self.netns)
