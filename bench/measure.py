@@ -260,7 +260,8 @@ class Bench:
     def run_lock_one(self, workers, lock, args):
         """One tcp-crr run of echod with workers and lock: its rate and how
         evenly the workers accepted, from their exit lines."""
-        pat = re.compile(r"tcp worker (\d+) exiting .*accepted (\d+) conn")
+        pat = re.compile(r"tcp worker (\d+)\b.*?: exiting "
+                         r".*accepted (\d+) conn")
         j, logs = self.measure(self.echod, {
             "workers": workers, "lock": lock, "level": "info"}, args)
         counts = [int(m.group(2)) for m in map(pat.search, logs) if m]

@@ -292,7 +292,8 @@ def md_accept_lock(a, o):
     o.append("## accept-lock: echod tcp-crr by workers and accept_lock\n")
     o.append("connections/s (median, min-max) and balance = max/min of "
              "the connections each worker accepted (echod's `tcp worker "
-             "N exiting ...: accepted M connections` at graceful stop).\n")
+             "N (generation G): exiting ...: accepted M connections` at "
+             "graceful stop).\n")
     o.append("| workers | " + " | ".join(
         "%s conn/s | %s balance" % (lk, lk) for lk in a["locks"]) + " |")
     o.append("|---:|" + "---:|---:|" * len(a["locks"]))
