@@ -419,6 +419,8 @@ class Socat(Server):
     udp = False
     note = ("TCP-LISTEN,fork PIPE: the one-line hack; no UDP (its UDP fork "
             "mode serves one datagram per process)")
+    # Run from the PATH, never fetched: the bench does not install.
+    missing = "not installed; apt-get install socat to run it"
 
     def __init__(self):
         self.binary = shutil.which("socat")
