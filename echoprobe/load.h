@@ -36,8 +36,8 @@ struct load_result {
 	uint64_t	 hold_connected;
 	uint64_t	 hold_first;	/* echoed once, at the start */
 	uint64_t	 hold_both;	/* and again after holding */
-	uint64_t	 hold_open_ns;	/* from the start until all were open,
-					   across jobs; 0: never */
+	uint64_t	 hold_open_ns;	/* the parent's: from the start until
+					   every job's were open; 0: never */
 	int		 failed;	/* the job could not run at all */
 	char		 error[256];
 	struct hist	 h;

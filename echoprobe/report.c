@@ -45,8 +45,6 @@ report_merge(struct load_result *sum, const struct load_result *r)
 	sum->hold_connected += r->hold_connected;
 	sum->hold_first += r->hold_first;
 	sum->hold_both += r->hold_both;
-	if (r->hold_open_ns > sum->hold_open_ns)
-		sum->hold_open_ns = r->hold_open_ns;
 	if (r->failed)
 		sum->failed = 1;
 	if (sum->error[0] == '\0' && r->error[0] != '\0')
