@@ -42,6 +42,8 @@ static void	 lc_open(struct load *, struct lconn *, uint64_t);
 static void	 lc_event(struct load *, struct lconn *, uint32_t, uint64_t);
 static void	 lc_connected(struct load *, struct lconn *, uint64_t);
 static void	 lc_close(struct load *, struct lconn *);
+static void	 lc_set_state(struct load *, struct lconn *, enum lc_state);
+static bool	 lc_watched(enum lc_state);
 
 static const char *const err_names[LOAD_ERR_KINDS] = {
 	"refused", "reset", "timeout", "mismatch", "closed", "other"
@@ -122,10 +124,13 @@ ld_setup(struct load *ld)
 	if (ld->scan_period_ns < 1000000U)
 		ld->scan_period_ns = 1000000U;
 	ld->next_scan_ns = ld->start_ns + ld->scan_period_ns;
+	ld->watch = LC_NONE;
+	ld->nstate[LC_IDLE] = ld->n;
 	for (k = 0; k < ld->n; k++) {
 		ld->c[k].fd = -1;
 		ld->c[k].idx = (uint32_t)k;
 		ld->c[k].state = LC_IDLE;
+		ld->c[k].wprev = ld->c[k].wnext = LC_NONE;
 		ld->c[k].ready_ns = ld->start_ns;
 		ld->c[k].backoff_ms = LOAD_BACKOFF_MIN_MS;
 	}
@@ -248,7 +253,7 @@ ld_hold_final(struct load *ld, uint64_t now)
 		c = &ld->c[ld->final_next];
 		if (c->state != LC_HOLDING)
 			continue;
-		c->state = LC_ACTIVE;
+		lc_set_state(ld, c, LC_ACTIVE);
 		c->hold_pending = true;
 		ld->hold_pending++;
 		ld->ops->issue(ld, c, now);
@@ -286,21 +291,25 @@ ld_wait(struct load *ld, uint64_t now)
 	return 0;
 }
 
-/* Timeouts and stalled links, checked every scan period, not per event. */
+/*
+ * Timeouts and stalled links, checked every scan period, not per event,
+ * and only on the watch list: a million links held idle over 64 jobs
+ * would otherwise be read through 20 times a second for nothing.
+ */
 static void
 ld_scan(struct load *ld, uint64_t now)
 {
 	uint64_t w = ld->o->timeout_ns;
 	struct lconn *c;
-	long k;
+	uint32_t k, next;
 
-	for (k = 0; k < ld->n; k++) {
+	for (k = ld->watch; k != LC_NONE; k = next) {
 		c = &ld->c[k];
-		if (c->state == LC_CONNECTING && now - c->attempt_ns > w) {
+		/* Taken first: a failed link leaves the list. */
+		next = c->wnext;
+		if (c->state == LC_CONNECTING && now - c->attempt_ns > w)
 			load_link_fail(ld, c, LOAD_ERR_TIMEOUT, now);
-			continue;
-		}
-		if (c->state == LC_ACTIVE)
+		else if (c->state == LC_ACTIVE)
 			ld->ops->expire(ld, c, now);
 	}
 }
@@ -312,7 +321,8 @@ ld_open_pending(struct load *ld, uint64_t now)
 	long steps;
 
 	for (steps = 0; steps < LOAD_OPEN_SCAN && steps < ld->n &&
-	    ld->nconnecting < LOAD_CONNECTING_MAX; steps++) {
+	    ld->nstate[LC_IDLE] > 0 &&
+	    ld->nstate[LC_CONNECTING] < LOAD_CONNECTING_MAX; steps++) {
 		if (!ld_want_link(ld))
 			return;
 		c = &ld->c[ld->cursor];
@@ -334,7 +344,7 @@ ld_want_link(const struct load *ld)
 	if (ld->job->requests == 0)
 		return true;
 	if (ld->o->connect_each)
-		owed += (uint64_t)ld->nconnecting;
+		owed += (uint64_t)ld->nstate[LC_CONNECTING];
 	return owed < ld->job->requests;
 }
 
@@ -408,17 +418,16 @@ lc_open(struct load *ld, struct lconn *c, uint64_t now)
 	c->issued = c->tx_pending = c->tx_pos = c->rx_pos = 0;
 	c->inflight = 0;
 	c->can_write = false;
-	if (in_progress) {
-		c->state = LC_CONNECTING;
-		ld->nconnecting++;
-	} else
+	if (in_progress)
+		lc_set_state(ld, c, LC_CONNECTING);
+	else
 		lc_connected(ld, c, now);
 }
 
 static void
 lc_connected(struct load *ld, struct lconn *c, uint64_t now)
 {
-	c->state = LC_ACTIVE;
+	lc_set_state(ld, c, LC_ACTIVE);
 	c->can_write = true;
 	c->backoff_ms = LOAD_BACKOFF_MIN_MS;
 	ld->r->connects++;
@@ -435,7 +444,6 @@ lc_event(struct load *ld, struct lconn *c, uint32_t events, uint64_t now)
 			load_link_fail(ld, c, load_err_kind(errno), now);
 			return;
 		}
-		ld->nconnecting--;
 		lc_connected(ld, c, now);
 	}
 	if (c->fd == -1)
@@ -456,14 +464,14 @@ load_link_fail(struct load *ld, struct lconn *c, enum load_err kind,
 	ld->r->errors[kind]++;
 	lc_close(ld, c);
 	if (ld->hold != HOLD_NONE) {
-		c->state = LC_DONE;
+		lc_set_state(ld, c, LC_DONE);
 		if (c->hold_pending) {
 			c->hold_pending = false;
 			ld->hold_pending--;
 		}
 		return;
 	}
-	c->state = LC_IDLE;
+	lc_set_state(ld, c, LC_IDLE);
 	c->ready_ns = now + (uint64_t)c->backoff_ms * 1000000U;
 	if (c->backoff_ms < LOAD_BACKOFF_MAX_MS)
 		c->backoff_ms *= 2;
@@ -472,13 +480,50 @@ load_link_fail(struct load *ld, struct lconn *c, enum load_err kind,
 static void
 lc_close(struct load *ld, struct lconn *c)
 {
-	if (c->state == LC_CONNECTING)
-		ld->nconnecting--;
 	ld->inflight -= c->inflight;
 	c->inflight = 0;
 	if (c->fd != -1)
 		(void)close(c->fd);	/* also leaves the epoll set */
 	c->fd = -1;
+}
+
+/* What a scan period must look at: a connect or requests in progress. */
+static bool
+lc_watched(enum lc_state st)
+{
+	return st == LC_CONNECTING || st == LC_ACTIVE;
+}
+
+/*
+ * Every change of a link's state goes through here, so the counts and
+ * the watch list stay true.  The list is doubly linked through the
+ * links themselves: joining and leaving cost O(1), nothing allocated.
+ */
+static void
+lc_set_state(struct load *ld, struct lconn *c, enum lc_state st)
+{
+	bool was = lc_watched(c->state), will = lc_watched(st);
+
+	ld->nstate[c->state]--;
+	ld->nstate[st]++;
+	c->state = st;
+	if (was == will)
+		return;
+	if (will) {
+		c->wprev = LC_NONE;
+		c->wnext = ld->watch;
+		if (ld->watch != LC_NONE)
+			ld->c[ld->watch].wprev = c->idx;
+		ld->watch = c->idx;
+		return;
+	}
+	if (c->wprev != LC_NONE)
+		ld->c[c->wprev].wnext = c->wnext;
+	else
+		ld->watch = c->wnext;
+	if (c->wnext != LC_NONE)
+		ld->c[c->wnext].wprev = c->wprev;
+	c->wprev = c->wnext = LC_NONE;
 }
 
 bool
@@ -531,14 +576,14 @@ load_link_idle(struct load *ld, struct lconn *c, uint64_t now)
 		}
 		if (ld->hold == HOLD_FINAL) {
 			lc_close(ld, c);
-			c->state = LC_DONE;
+			lc_set_state(ld, c, LC_DONE);
 		} else
-			c->state = LC_HOLDING;
+			lc_set_state(ld, c, LC_HOLDING);
 		return;
 	}
 	if (ld->o->connect_each) {
 		lc_close(ld, c);
-		c->state = LC_IDLE;
+		lc_set_state(ld, c, LC_IDLE);
 		c->ready_ns = now;
 		return;
 	}

@@ -18,7 +18,12 @@
 
 #define LOAD_RX_LEN		65536
 
-enum lc_state { LC_IDLE, LC_CONNECTING, LC_ACTIVE, LC_HOLDING, LC_DONE };
+enum lc_state {
+	LC_IDLE, LC_CONNECTING, LC_ACTIVE, LC_HOLDING, LC_DONE, LC_NSTATES
+};
+
+/* No link: the end of the watch list. */
+#define LC_NONE			UINT32_MAX
 
 /*
  * Hold runs go through these phases; plain runs stay in HOLD_NONE.
@@ -37,6 +42,8 @@ struct lconn {
 	uint8_t		 hold_ok;	/* hold echoes that succeeded */
 	uint16_t	 backoff_ms;
 	uint32_t	 inflight;
+	/* The watch list: links connecting or active, see lc_set_state. */
+	uint32_t	 wprev, wnext;
 	uint64_t	 issued;	/* requests sent on this link */
 	uint64_t	 tx_pending;	/* TCP: bytes queued, not yet written */
 	uint64_t	 tx_pos;	/* TCP: bytes written on this link */
@@ -89,7 +96,8 @@ struct load {
 	uint64_t		 progress_ns;	/* last echo, for stalls */
 	uint64_t		 started;
 	uint64_t		 inflight;
-	long			 nconnecting;
+	long			 nstate[LC_NSTATES];	/* links in each state */
+	uint32_t		 watch;		/* first watched link */
 	long			 cursor;
 	enum hold_phase		 hold;
 	uint64_t		 hold_until_ns;
