@@ -13,21 +13,29 @@
 #define TICK_MS		250	/* a hang is seen within this of the limit */
 #define ABORT_GRACE_MS	1000	/* for the core dump, before SIGKILL */
 #define STATUS_MS	5000
-#define BEAT_MAX_MS	1000
+#define BEAT_MIN_MS	50
 
 static bool	 watch_worker(struct scoreboard *, struct worker *,
 		    uint64_t, uint64_t);
 static void	 status_line(struct monitor *, const struct generation *,
 		    struct scoreboard *, uint64_t);
 
-/* Four beats per timeout, at most one a second: a wait is never a hang. */
+/*
+ * Four beats per timeout, so that a wait is never a hang; none without
+ * a timeout (-1), when nobody judges the beats.  No more than that: a
+ * worker woken only to beat costs 50 us or more, and 64 of them beating
+ * every second were most of what echod spent holding a million idle
+ * connections.  Each generation is judged by its own worker_timeout
+ * (monitor_tick), so a reload to a shorter one cannot find the old
+ * workers' slower beats late.
+ */
 int
 monitor_beat_ms(int worker_timeout_s)
 {
 	int ms = worker_timeout_s * 1000 / 4;
 
-	return worker_timeout_s == 0 || ms > BEAT_MAX_MS ? BEAT_MAX_MS :
-	    ms < 50 ? 50 : ms;
+	return worker_timeout_s == 0 ? -1 : ms < BEAT_MIN_MS ? BEAT_MIN_MS :
+	    ms;
 }
 
 void
@@ -122,11 +130,13 @@ monitor_tick(struct monitor *mo, struct generation *gens,
 	if (now_ms < mo->next_ms)
 		return;
 	mo->next_ms = now_ms + TICK_MS;
-	limit_ms = (uint64_t)cur->cf->worker_timeout_s * 1000;
-	for (g = gens; g != NULL; g = g->next)
+	for (g = gens; g != NULL; g = g->next) {
+		/* Its workers beat at the pace of its own configuration. */
+		limit_ms = (uint64_t)g->cf->worker_timeout_s * 1000;
 		for (i = 0; i < g->nw; i++)
 			if (!watch_worker(sb, &g->w[i], limit_ms, now_ms))
 				fresh = false;
+	}
 	if (!running)
 		return;
 	if (mo->watchdog_ms != 0 && fresh &&

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -344,7 +345,9 @@ next_timeout(struct worker_tcp *wt)
 			t = d;
 	}
 	/* Wake to beat even when idle: a wait must not look like a hang. */
-	return t > (uint64_t)wt->beat_ms ? wt->beat_ms : (int)t;
+	if (wt->beat_ms >= 0 && t > (uint64_t)wt->beat_ms)
+		t = (uint64_t)wt->beat_ms;
+	return t == UINT64_MAX ? -1 : t > INT_MAX ? INT_MAX : (int)t;
 }
 
 static _Noreturn void

@@ -355,17 +355,18 @@ watch_listeners(struct worker_udp *wu, bool on)
 	}
 }
 
+/* The beat (-1: none) or the end of a pause in receiving, if sooner. */
 static int
 next_timeout(struct worker_udp *wu)
 {
-	uint64_t now;
+	uint64_t now, d;
 
 	if (wu->resume_ms == 0)
 		return wu->beat_ms;
 	now = clock_now_ms();
-	if (wu->resume_ms > now + wu->beat_ms)
-		return wu->beat_ms;
-	return wu->resume_ms > now ? (int)(wu->resume_ms - now) : 0;
+	d = wu->resume_ms > now ? wu->resume_ms - now : 0;
+	return wu->beat_ms >= 0 && d > (uint64_t)wu->beat_ms ? wu->beat_ms :
+	    (int)d;
 }
 
 static void

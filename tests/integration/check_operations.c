@@ -277,6 +277,92 @@ START_TEST(operations_hung_worker_is_replaced)
 }
 END_TEST
 
+/* Times the process has slept, from /proc/PID/status; -1: gone. */
+static long
+voluntary_switches(pid_t pid)
+{
+	char path[64], line[128];
+	long n = -1;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	(void)fclose(f);
+	return n;
+}
+
+/*
+ * An idle worker wakes only to beat, four times per worker_timeout: with
+ * 40 s, once in 10 s.  A 3 s window then holds at most one wake-up per
+ * worker; waking every second, as workers once did, makes three.  The
+ * window is tried up to three times, in case one caught the workers
+ * still settling after the harness's own connections.
+ */
+START_TEST(operations_idle_workers_sleep)
+{
+	long before[2], after;
+	struct harness h;
+	pid_t pid[2];
+	int i, try, most = 0;
+
+	harness_start(&h, H_TCP4, "workers = 2;\nworker_timeout = 40;");
+	ck_assert(harness_wait_workers(&h, "tcp", 2, H_WAIT_MS));
+	ck_assert_int_eq(harness_workers(&h, "tcp", pid, 2), 2);
+	for (try = 0; try < 3; try++) {
+		for (i = 0; i < 2; i++)
+			ck_assert_int_ge(before[i] =
+			    voluntary_switches(pid[i]), 0);
+		usleep(3000000);
+		most = 0;
+		for (i = 0; i < 2; i++) {
+			ck_assert_int_ge(after = voluntary_switches(pid[i]),
+			    0);
+			if (after - before[i] > most)
+				most = (int)(after - before[i]);
+		}
+		if (most <= 1)
+			break;
+	}
+	ck_assert_msg(most <= 1, "an idle worker woke %d times in 3 s", most);
+	harness_assert_serves_tcp(&h, 2);
+	harness_stop(&h);
+}
+END_TEST
+
+/*
+ * Each generation is judged by its own worker_timeout: after a reload
+ * from 3600 s (a beat every 15 minutes) to 1 s, the old worker draining
+ * a connection is not taken for hung, and the connection still echoes.
+ */
+START_TEST(operations_reload_keeps_old_workers_timeout)
+{
+	struct harness h;
+	int fd;
+
+	harness_start(&h, H_TCP4, "workers = 1;\nworker_timeout = 3600;\n"
+	    "shutdown_timeout = 60;");
+	ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4, H_WAIT_MS), 0);
+	ck_assert_int_eq(harness_echo(fd, "before", 6, false, H_WAIT_MS), 0);
+	harness_write_config(&h, H_TCP4, "workers = 1;\nworker_timeout = 1;\n"
+	    "shutdown_timeout = 60;");
+	harness_mark(&h);
+	harness_signal(&h, SIGHUP);
+	ck_assert(harness_wait_log(&h, "reload complete: generation 2",
+	    H_WAIT_MS));
+	/* Three times the new limit: the old rule killed it within one. */
+	usleep(3000000);
+	ck_assert_int_eq(harness_log_count(&h, "past worker_timeout"), 0);
+	ck_assert_int_eq(harness_echo(fd, "after", 5, false, H_WAIT_MS), 0);
+	(void)close(fd);
+	ck_assert(harness_wait_log(&h, "generation 1 has exited", H_WAIT_MS));
+	harness_stop(&h);
+}
+END_TEST
+
 /*
  * The worker count at runtime, under connect/echo/close churn and
  * connections that stay: 2 -> 8 -> 2 and TTIN/TTOU, nothing fails.
@@ -361,6 +447,8 @@ main(void)
 	tcase_add_test(tc, operations_status_file_is_private);
 	tcase_add_test(tc, operations_signals_by_name);
 	tcase_add_test(tc, operations_hung_worker_is_replaced);
+	tcase_add_test(tc, operations_idle_workers_sleep);
+	tcase_add_test(tc, operations_reload_keeps_old_workers_timeout);
 	tcase_add_test(tc, operations_worker_count_under_churn);
 	tcase_add_test(tc, operations_systemd_watchdog_and_status);
 	suite_add_tcase(s, tc);
