@@ -144,10 +144,15 @@ class C1m:
                 "%g" % o.c1m_hold, "--jobs", str(o.c1m_jobs),
                 "--source", o.c1m_sources])
             t0 = time.monotonic()
-            # A session of its own: a run stopped early kills every job.
+            # In our session, as every other workload's client: with
+            # autogroup scheduling (kernel.sched_autogroup_enabled), a
+            # session of its own is a CPU group of its own, and each of
+            # echoprobe's wake-ups of a worker across the two groups
+            # preempts: 3.4 times the context switches, and opening took
+            # 113 s instead of 60 to 70. A run stopped early kills the
+            # jobs by walking the tree (kill_tree), not by session.
             probe = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                                     stderr=err, text=True,
-                                     start_new_session=True)
+                                     stderr=err, text=True)
             deadline = t0 + o.c1m_hold + 600
             while probe.poll() is None:
                 s = self.sample(t0, inst, probe.pid, conf)
