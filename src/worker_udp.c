@@ -40,7 +40,6 @@ static int	 receive(struct worker_udp *, int);
 static bool	 reply_pktinfo(struct worker_udp *, struct msghdr *,
 		    struct msghdr *);
 static void	 drop(struct worker_udp *, enum stat_id);
-static void	 count_sent(struct worker_udp *, int, int);
 static uint64_t	 since_logged(struct worker_udp *, enum stat_id);
 static void	 log_drops(struct worker_udp *, uint64_t);
 static void	 recv_failed(struct worker_udp *, int);
@@ -263,9 +262,8 @@ group:
 static int
 receive(struct worker_udp *wu, int fd)
 {
-	uint64_t suppressed;
 	struct msghdr *h;
-	int i, n, nout, sent;
+	int i, n, nout;
 
 	for (i = 0; i < UDP_BATCH; i++) {
 		h = &wu->in[i].msg_hdr;
@@ -289,25 +287,7 @@ receive(struct worker_udp *wu, int fd)
 		if (reply_pktinfo(wu, h, &wu->out[nout].msg_hdr))
 			nout++;
 	}
-	for (i = 0; i < nout; i += sent) {
-		sent = sendmmsg(fd, wu->out + i, nout - i, MSG_DONTWAIT);
-		if (sent <= 0) {
-			/*
-			 * A full socket buffer or an unreachable peer loses
-			 * this datagram, as UDP may; skip it, keep the rest.
-			 * A partial send is no failure: the loop goes on
-			 * from the first datagram not sent.
-			 */
-			if (log_ratelimit_allow(&wu->send_rl, clock_now_ms(),
-			    &suppressed))
-				log_warn("sendmmsg, datagram not "
-				    "answered (%llu more since last logged)",
-				    (unsigned long long)suppressed);
-			sent = 1;
-			continue;
-		}
-		count_sent(wu, i, sent);
-	}
+	udp_send_replies(wu, fd, nout);
 	return n == UDP_BATCH;
 }
 
@@ -373,18 +353,6 @@ static void
 drop(struct worker_udp *wu, enum stat_id why)
 {
 	scoreboard_count(wu->we->sb, wu->we->board, why, 1);
-}
-
-static void
-count_sent(struct worker_udp *wu, int first, int n)
-{
-	uint64_t bytes = 0;
-	int i;
-
-	for (i = first; i < first + n; i++)
-		bytes += wu->out[i].msg_hdr.msg_iov->iov_len;
-	scoreboard_count(wu->we->sb, wu->we->board, STAT_UDP_ECHOED, n);
-	scoreboard_count(wu->we->sb, wu->we->board, STAT_UDP_BYTES, bytes);
 }
 
 /* What was counted of `k` since the last log line. */

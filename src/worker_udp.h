@@ -42,7 +42,15 @@ struct worker_udp {
 	uint32_t		*kernel_drops;	/* per listener, last seen */
 	struct udp_slot		 slots[UDP_BATCH];
 	struct mmsghdr		 in[UDP_BATCH];
-	struct mmsghdr		 out[UDP_BATCH];
+	struct mmsghdr		 out[UDP_BATCH];	/* the replies */
+	struct mmsghdr		 send[UDP_BATCH];	/* as sent: udp_send.c */
+	struct iovec		 gso_iov[UDP_BATCH];
+	union {
+		char		 buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+				    CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr	 align;
+	}			 gso_cmsg[UDP_BATCH];
+	bool			 gso_off;	/* the kernel refused it */
 	unsigned char		*payload;	/* UDP_BATCH * UDP_DGRAM_MAX */
 	uint64_t		 logged[STAT_N];	/* counts at the last log */
 	int			 beat_ms;	/* longest wait, see monitor.c */
@@ -55,6 +63,9 @@ struct worker_udp {
 	struct log_ratelimit	 rl_log;
 	uint64_t		 now_ms;
 };
+
+/* udp_send.c: the replies in out[0..n), sent and counted. */
+void	 udp_send_replies(struct worker_udp *, int, int);
 
 /* udp_guard.c: the source filter on the listeners. */
 void	 udp_load_interfaces(struct worker_udp *);

@@ -444,6 +444,74 @@ START_TEST(faults_sendmmsg)
 }
 END_TEST
 
+/* Five equal datagrams from fd, sent while the UDP worker is stopped. */
+static void
+send_burst(int fd, uint16_t port, pid_t udp, const char *tag)
+{
+	struct sockaddr_in sin;
+	char msg[24];
+	int i;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(kill(udp, SIGSTOP), 0);
+	for (i = 0; i < 5; i++) {
+		(void)snprintf(msg, sizeof(msg), "%s %d", tag, i);
+		ck_assert_int_eq(sendto(fd, msg, strlen(msg), 0,
+		    (struct sockaddr *)&sin, sizeof(sin)), (ssize_t)strlen(msg));
+	}
+	ck_assert_int_eq(kill(udp, SIGCONT), 0);
+}
+
+/* The five answers to send_burst, in order. */
+static void
+assert_burst_answered(int fd, const char *tag)
+{
+	char out[64], msg[24];
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		(void)snprintf(msg, sizeof(msg), "%s %d", tag, i);
+		memset(out, 0, sizeof(out));
+		ck_assert_int_eq(harness_recv_all(fd, out, strlen(msg),
+		    WAIT_MS), (ssize_t)strlen(msg));
+		ck_assert_str_eq(out, msg);
+	}
+	ck_assert_int_eq(recv(fd, out, sizeof(out), MSG_DONTWAIT), -1);
+}
+
+/*
+ * A kernel or device that refuses a segmented send (EIO: no checksum
+ * offload; EINVAL: no UDP GSO): its datagrams go again one by one, none
+ * lost, and replies are no longer joined, said once.
+ */
+START_TEST(faults_sendmmsg_segmentation_refused)
+{
+	struct harness h;
+	pid_t udp;
+	int fd;
+
+	start_faulty(&h, H_UDP4, "workers = 1;\nworker_timeout = 0;");
+	udp = worker_pid(&h, "udp");
+	ck_assert_int_ge(fd = harness_udp_socket(AF_INET), 0);
+	harness_mark(&h);
+	arm(&h, FAULT_SENDMMSG, EIO, 1, udp);
+	send_burst(fd, h.udp4, udp, "first");
+	assert_burst_answered(fd, "first");
+	ck_assert_uint_eq(h.fault->rule[FAULT_SENDMMSG].hits, 1);
+	ck_assert(harness_wait_log(&h, "UDP segmentation offload refused "
+	    "(Input/output error)", WAIT_MS));
+	send_burst(fd, h.udp4, udp, "second");
+	assert_burst_answered(fd, "second");
+	ck_assert_int_eq(harness_log_count(&h, "segmentation offload"), 1);
+	ck_assert_int_eq(harness_log_count(&h, "not answered"), 0);
+	(void)close(fd);
+	harness_stop(&h);
+}
+END_TEST
+
 /* The disk is full: echod says so and refuses to start, leaving nothing. */
 START_TEST(faults_pidfile_enospc)
 {
@@ -532,6 +600,7 @@ main(void)
 	tcase_add_loop_test(tc, faults_send, 0, n_io);
 	tcase_add_test(tc, faults_recvmmsg);
 	tcase_add_test(tc, faults_sendmmsg);
+	tcase_add_test(tc, faults_sendmmsg_segmentation_refused);
 	tcase_add_test(tc, faults_pidfile_enospc);
 	tcase_add_test(tc, faults_mmap_at_start);
 	tcase_add_test(tc, faults_mmap_at_reload);

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,93 @@ START_TEST(udp_broadcast_destination_is_not_answered)
 }
 END_TEST
 
+/* The loopback address of `family` at `port`. */
+static socklen_t
+loopback_to(int family, uint16_t port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	sin6->sin6_addr = in6addr_loopback;
+	return sizeof(*sin6);
+}
+
+/* The next datagram on fd into buf (max bytes), or -1 after `ms`. */
+static ssize_t
+next_datagram(int fd, void *buf, size_t max, int ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+
+	if (poll(&pfd, 1, ms) != 1)
+		return -1;
+	return recv(fd, buf, max, MSG_DONTWAIT);
+}
+
+/*
+ * Replies to one peer, one after another and of one size, leave as one
+ * segmented send (udp_send.c); the client must still get each datagram
+ * on its own, whole and in order.  The worker is stopped while two
+ * clients send, so that one receive takes them all: runs of equal sizes
+ * from one client, broken by the other client, by another size, by an
+ * empty datagram and by datagrams too long to be joined.
+ */
+START_TEST(udp_burst_is_answered_datagram_by_datagram)
+{
+	static const struct { int who; size_t len; int count; } plan[] = {
+		{ 0, 100, 5 }, { 1, 100, 3 }, { 0, 40, 2 }, { 0, 1400, 3 },
+		{ 1, 0, 1 }, { 0, 100, 4 }, { 1, 1232, 3 }, { 1, 1233, 2 },
+	};
+	unsigned char want[32][1400], got[1500];
+	size_t wantlen[32];
+	int family = families[_i], fd[2], order[32], n = 0, i, k, w;
+	struct sockaddr_storage ss;
+	struct harness h;
+	socklen_t sslen;
+	pid_t worker;
+	ssize_t r;
+
+	harness_start(&h, H_UDP, "worker_timeout = 0;");
+	ck_assert(harness_wait_workers(&h, "udp", 1, H_READY_MS));
+	ck_assert_int_eq(harness_workers(&h, "udp", &worker, 1), 1);
+	sslen = loopback_to(family, family == AF_INET ? h.udp4 : h.udp6, &ss);
+	for (w = 0; w < 2; w++)
+		ck_assert_int_ge(fd[w] = harness_udp_socket(family), 0);
+	ck_assert_int_eq(kill(worker, SIGSTOP), 0);
+	for (i = 0; i < (int)(sizeof(plan) / sizeof(plan[0])); i++)
+		for (k = 0; k < plan[i].count; k++, n++) {
+			harness_fill(want[n], plan[i].len, (uint32_t)n + 1);
+			wantlen[n] = plan[i].len;
+			order[n] = plan[i].who;
+			ck_assert_int_eq(sendto(fd[order[n]], want[n],
+			    wantlen[n], 0, (struct sockaddr *)&ss, sslen),
+			    (ssize_t)wantlen[n]);
+		}
+	ck_assert_int_eq(kill(worker, SIGCONT), 0);
+	for (i = 0; i < n; i++) {
+		r = next_datagram(fd[order[i]], got, sizeof(got), H_WAIT_MS);
+		ck_assert_msg(r == (ssize_t)wantlen[i], "datagram %d of "
+		    "client %d: %zd bytes back, %zu sent", i, order[i], r,
+		    wantlen[i]);
+		ck_assert_mem_eq(got, want[i], wantlen[i]);
+	}
+	for (w = 0; w < 2; w++) {
+		ck_assert_int_eq(next_datagram(fd[w], got, sizeof(got), 200),
+		    -1);
+		(void)close(fd[w]);
+	}
+	harness_stop(&h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -151,6 +239,8 @@ main(void)
 	tcase_add_loop_test(tc, udp_denied_source_port_is_dropped_and_counted,
 	    0, 2);
 	tcase_add_test(tc, udp_broadcast_destination_is_not_answered);
+	tcase_add_loop_test(tc, udp_burst_is_answered_datagram_by_datagram, 0,
+	    2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
