@@ -131,8 +131,13 @@ monitor_tick(struct monitor *mo, struct generation *gens,
 		return;
 	mo->next_ms = now_ms + TICK_MS;
 	for (g = gens; g != NULL; g = g->next) {
-		/* Its workers beat at the pace of its own configuration. */
-		limit_ms = (uint64_t)g->cf->worker_timeout_s * 1000;
+		/*
+		 * Its workers beat at the pace of its own configuration.
+		 * An old image's, adopted on upgrade, has none here (nor
+		 * slots in our table: watch_worker passes them).
+		 */
+		limit_ms = (uint64_t)(g->cf != NULL ? g->cf :
+		    cur->cf)->worker_timeout_s * 1000;
 		for (i = 0; i < g->nw; i++)
 			if (!watch_worker(sb, &g->w[i], limit_ms, now_ms))
 				fresh = false;
