@@ -155,6 +155,7 @@ class Bench:
             if self.o.only and w["name"] not in self.o.only:
                 continue
             srv = [s for s in self.servers if (s.udp or not w.get("udp"))
+                   and (s.tcp or w.get("udp"))
                    and (w.get("guard") or not s.guarded)]
             res = {s.name: {"samples": []} for s in srv}
             log("%s: %d reps x %s" % (w["name"], self.o.reps,

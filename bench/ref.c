@@ -5,7 +5,10 @@
  * processes, each with its own SO_REUSEPORT TCP and UDP socket (the kernel
  * spreads connections and datagrams, nobody contends), an edge-triggered
  * epoll loop, a buffer per connection, recvmmsg/sendmmsg for UDP.
- * Usage: ref [-w WORKERS] [-a ADDRESS]; prints "tcp PORT" and "udp PORT".
+ * With -1, UDP takes one datagram per recvfrom and sendto instead: a
+ * server that does not batch, what echod's batching is measured against.
+ * Usage: ref [-1] [-w WORKERS] [-a ADDRESS]; prints "tcp PORT" and
+ * "udp PORT".
  */
 
 #include <sys/epoll.h>
@@ -37,6 +40,9 @@ static int	 open_sock(const char *, int, int);
 static _Noreturn void serve(int, int);
 static void	 tcp_io(int, struct rconn *);
 static void	 udp_io(int);
+static void	 udp_io_one(int);
+
+static int	 one_by_one;	/* -1 */
 
 static int
 open_sock(const char *addr, int type, int port)
@@ -122,6 +128,25 @@ udp_io(int fd)
 	}
 }
 
+/* One datagram per system call each way, until the socket is empty. */
+static void
+udp_io_one(int fd)
+{
+	static unsigned char buf[65536];
+	struct sockaddr_storage peer;
+	socklen_t len;
+	ssize_t n;
+
+	for (;;) {
+		len = sizeof(peer);
+		if ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+		    (struct sockaddr *)&peer, &len)) < 0)
+			return;
+		(void)sendto(fd, buf, (size_t)n, MSG_DONTWAIT,
+		    (struct sockaddr *)&peer, len);
+	}
+}
+
 static _Noreturn void
 serve(int lfd, int ufd)
 {
@@ -140,7 +165,10 @@ serve(int lfd, int ufd)
 		n = epoll_wait(ep, evs, 256, -1);
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.ptr == &ufd) {
-				udp_io(ufd);
+				if (one_by_one)
+					udp_io_one(ufd);
+				else
+					udp_io(ufd);
 				continue;
 			}
 			if (evs[i].data.ptr != &lfd) {
@@ -172,13 +200,16 @@ main(int argc, char **argv)
 	const char *addr = "127.0.0.1";
 	int ch, i, w = 2, tport, uport, *lfd, *ufd;
 
-	while ((ch = getopt(argc, argv, "w:a:")) != -1) {
-		if (ch == 'w')
+	while ((ch = getopt(argc, argv, "1w:a:")) != -1) {
+		if (ch == '1')
+			one_by_one = 1;
+		else if (ch == 'w')
 			w = atoi(optarg);
 		else if (ch == 'a')
 			addr = optarg;
 		else {
-			fprintf(stderr, "usage: ref [-w workers] [-a addr]\n");
+			fprintf(stderr, "usage: ref [-1] [-w workers] "
+			    "[-a addr]\n");
 			return 1;
 		}
 	}

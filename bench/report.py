@@ -45,10 +45,12 @@ def evaluate_targets(r):
                      "status": judged(v, lambda v: v <= bound)})
 
     for w in r["workloads"]:
-        bound = 0.8 if w["name"] == "udp-rr" else 1.0
-        cpu("%s: server CPU per %s <= %.1f x ref" % (
-            w["name"], w["cpu_unit"], bound), w["name"], "echod", "ref",
-            bound)
+        cpu("%s: server CPU per %s <= 1.0 x ref" % (
+            w["name"], w["cpu_unit"]), w["name"], "echod", "ref", 1.0)
+    # Issue 14's 0.8 is against a server that does not batch; bench/ref
+    # batches (recvmmsg/sendmmsg, as echod), ref-1 does not.
+    cpu("udp-rr: server CPU per datagram <= 0.8 x ref-1 (no batching)",
+        "udp-rr", "echod", "ref-1", 0.8)
     for w in r["workloads"]:
         g = w["results"].get("echod-guarded")
         if not g or "echod" not in w["results"]:

@@ -142,6 +142,7 @@ class Server:
     name = "?"
     note = ""
     udp = True		# serves UDP echo in this bench
+    tcp = True		# run on the TCP workloads
     forks = False	# a process per connection: no 50,000-connection run
     guarded = False	# a variant of echod run only where the guards act
 
@@ -260,13 +261,16 @@ class Ref(Server):
     name = "ref"
     note = "bench/ref: SO_REUSEPORT epoll, no lock, no config"
 
+    flags = []
+
     def __init__(self, binary):
         self.binary = binary
 
     def start(self, cfg):
         workers = cfg.get("workers", NCPU)
-        proc = subprocess.Popen([self.binary, "-w", str(workers), "-a",
-                                 "127.0.0.1"], stdout=subprocess.PIPE)
+        proc = subprocess.Popen([self.binary] + self.flags +
+                                ["-w", str(workers), "-a", "127.0.0.1"],
+                                stdout=subprocess.PIPE)
         lines = read_lines_until(proc, lambda ls: len(ls) >= 2)
         if lines is None:
             abandon(proc, "ref did not print its ports")
@@ -274,6 +278,17 @@ class Ref(Server):
         inst = Instance(proc, int(ports["tcp"]), int(ports["udp"]))
         inst.wait_procs(1 + workers)
         return inst
+
+
+class RefOneByOne(Ref):
+    """The reference without UDP batching: what issue 14's udp-rr
+    target (echod at most 0.8 x a server that does not batch) compares
+    with. bench/ref itself batches, as echod does. UDP only."""
+    name = "ref-1"
+    note = ("bench/ref -1: the same, but UDP one datagram per recvfrom "
+            "and sendto")
+    flags = ["-1"]
+    tcp = False
 
 
 def fetch_deb(pkg, quick):
