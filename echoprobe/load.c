@@ -267,6 +267,12 @@ ld_wait(struct load *ld, uint64_t now)
 	uint64_t wake = ld->next_scan_ns;
 	int i, n, timeout_ms;
 
+	/*
+	 * Idle in a hold with nothing in progress, there is nothing to
+	 * scan: sleep to the end of the hold, not 20 times a second.
+	 */
+	if (ld->hold == HOLD_IDLE && ld->watch == LC_NONE)
+		wake = ld->hold_until_ns;
 	if (ld->end_ns != 0 && ld->end_ns < wake)
 		wake = ld->end_ns;
 	if (ld->hold == HOLD_IDLE && ld->hold_until_ns < wake)

@@ -1,6 +1,7 @@
 /* check_echoprobe_load.c: echoprobe --load against echod and badserver. */
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -167,6 +168,35 @@ START_TEST(load_hold_over_sources)
 	ck_assert_int_eq(eptest_json_int(p.out, "echoed_both"), 40);
 	ck_assert_int_eq(eptest_json_int(p.out, "requests"), 80);
 	ck_assert_int_ge(p.elapsed_ms, 500);	/* it did hold */
+}
+END_TEST
+
+/*
+ * Held idle, nothing is in progress: the jobs sleep to the end of the
+ * hold.  They used to wake for their timeout scan 20 times a second (84
+ * voluntary context switches for this 3 s hold with one job, against 23
+ * now, counted over echoprobe and its job as they are reaped).
+ */
+START_TEST(load_hold_sleeps_while_idle)
+{
+	struct rusage before, after;
+	struct eptest_server s;
+	struct eptest_proc p;
+	long woke;
+
+	eptest_echod_start(&s);
+	ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &before), 0);
+	eptest_run(&p, NULL, RUN_MS, "--load", "--hold", "3",
+	    "--connections", "10", "--jobs", "1", "--json", LO, s.tcp_port,
+	    NULL);
+	ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &after), 0);
+	eptest_server_stop(&s);
+	ck_assert_msg(p.status == 0, "status %d: %s%s", p.status, p.out,
+	    p.err);
+	ck_assert_int_eq(eptest_json_int(p.out, "echoed_both"), 10);
+	woke = after.ru_nvcsw - before.ru_nvcsw;
+	ck_assert_msg(woke < 50, "echoprobe slept %ld times in a 3 s hold",
+	    woke);
 }
 END_TEST
 
@@ -469,6 +499,7 @@ echoprobe_load_suite(void)
 	tcase_add_test(load, load_jobs_merge_exact_requests);
 	tcase_add_test(load, load_connect_each);
 	tcase_add_test(load, load_hold_over_sources);
+	tcase_add_test(load, load_hold_sleeps_while_idle);
 	tcase_add_test(load, load_hold_waits_for_every_job);
 	tcase_add_test(load, load_hold_final_echoes_are_paced);
 	tcase_add_test(load, load_stalled_server_ends_on_time);
