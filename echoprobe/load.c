@@ -268,15 +268,15 @@ ld_wait(struct load *ld, uint64_t now)
 	int i, n, timeout_ms;
 
 	/*
-	 * Idle in a hold with nothing in progress, there is nothing to
-	 * scan: sleep to the end of the hold, not 20 times a second.
+	 * Idle in a hold, wake for its end; with nothing in progress there
+	 * is nothing to scan either: sleep until then, not 20 times a
+	 * second.
 	 */
-	if (ld->hold == HOLD_IDLE && ld->watch == LC_NONE)
+	if (ld->hold == HOLD_IDLE &&
+	    (ld->watch == LC_NONE || ld->hold_until_ns < wake))
 		wake = ld->hold_until_ns;
 	if (ld->end_ns != 0 && ld->end_ns < wake)
 		wake = ld->end_ns;
-	if (ld->hold == HOLD_IDLE && ld->hold_until_ns < wake)
-		wake = ld->hold_until_ns;
 	/*
 	 * HOLD_WAIT has no deadline of its own: the scan period, 50 ms at
 	 * most, is how soon the barrier's opening is seen, and the idle

@@ -18,26 +18,7 @@
 
 static const char *locks[] = { "mutex", "fcntl", "none" };
 
-static long	 sleeps(pid_t);
 static long	 open_fds(pid_t);
-
-/* Times `pid` went to sleep: each is a wake-up to come. */
-static long
-sleeps(pid_t pid)
-{
-	char path[64], line[128];
-	long n = -1;
-	FILE *f;
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	ck_assert_ptr_nonnull(f = fopen(path, "r"));
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
-			break;
-	(void)fclose(f);
-	ck_assert_int_ge(n, 0);
-	return n;
-}
 
 /*
  * One connection at a time to idle workers: the kernel wakes one worker
@@ -58,7 +39,7 @@ START_TEST(accept_wakes_one_idle_worker)
 	ck_assert(harness_wait_workers(&h, "tcp", WORKERS, H_WAIT_MS));
 	ck_assert_int_eq(harness_workers(&h, "tcp", pids, WORKERS), WORKERS);
 	for (i = 0; i < WORKERS; i++)
-		before[i] = sleeps(pids[i]);
+		ck_assert_int_ge(before[i] = harness_sleeps(pids[i]), 0);
 	for (i = 0; i < CONNS; i++) {
 		ck_assert_int_ge(fd = harness_connect(AF_INET, h.tcp4,
 		    H_WAIT_MS), 0);
@@ -67,7 +48,8 @@ START_TEST(accept_wakes_one_idle_worker)
 		(void)close(fd);
 	}
 	for (i = 0; i < WORKERS; i++) {
-		woke[i] = sleeps(pids[i]) - before[i];
+		ck_assert_int_ge(woke[i] = harness_sleeps(pids[i]), 0);
+		woke[i] -= before[i];
 		if (woke[i] < least)
 			least = woke[i];
 	}

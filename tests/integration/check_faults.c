@@ -448,19 +448,17 @@ END_TEST
 static void
 send_burst(int fd, uint16_t port, pid_t udp, const char *tag)
 {
-	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 	char msg[24];
 	int i;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	(void)harness_loopback(AF_INET, port, &ss, &sslen);
 	ck_assert_int_eq(kill(udp, SIGSTOP), 0);
 	for (i = 0; i < 5; i++) {
 		(void)snprintf(msg, sizeof(msg), "%s %d", tag, i);
 		ck_assert_int_eq(sendto(fd, msg, strlen(msg), 0,
-		    (struct sockaddr *)&sin, sizeof(sin)), (ssize_t)strlen(msg));
+		    (struct sockaddr *)&ss, sslen), (ssize_t)strlen(msg));
 	}
 	ck_assert_int_eq(kill(udp, SIGCONT), 0);
 }

@@ -277,24 +277,6 @@ START_TEST(operations_hung_worker_is_replaced)
 }
 END_TEST
 
-/* Times the process has slept, from /proc/PID/status; -1: gone. */
-static long
-voluntary_switches(pid_t pid)
-{
-	char path[64], line[128];
-	long n = -1;
-	FILE *f;
-
-	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
-			break;
-	(void)fclose(f);
-	return n;
-}
-
 /*
  * An idle worker wakes only to beat, four times per worker_timeout: with
  * 40 s, once in 10 s.  A 3 s window then holds at most one wake-up per
@@ -315,11 +297,11 @@ START_TEST(operations_idle_workers_sleep)
 	for (try = 0; try < 3; try++) {
 		for (i = 0; i < 2; i++)
 			ck_assert_int_ge(before[i] =
-			    voluntary_switches(pid[i]), 0);
+			    harness_sleeps(pid[i]), 0);
 		usleep(3000000);
 		most = 0;
 		for (i = 0; i < 2; i++) {
-			ck_assert_int_ge(after = voluntary_switches(pid[i]),
+			ck_assert_int_ge(after = harness_sleeps(pid[i]),
 			    0);
 			if (after - before[i] > most)
 				most = (int)(after - before[i]);

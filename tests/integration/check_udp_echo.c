@@ -139,26 +139,6 @@ START_TEST(udp_broadcast_destination_is_not_answered)
 }
 END_TEST
 
-/* The loopback address of `family` at `port`. */
-static socklen_t
-loopback_to(int family, uint16_t port, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		return sizeof(*sin);
-	}
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	sin6->sin6_addr = in6addr_loopback;
-	return sizeof(*sin6);
-}
-
 /* The next datagram on fd into buf (max bytes), or -1 after `ms`. */
 static ssize_t
 next_datagram(int fd, void *buf, size_t max, int ms)
@@ -196,7 +176,8 @@ START_TEST(udp_burst_is_answered_datagram_by_datagram)
 	harness_start(&h, H_UDP, "worker_timeout = 0;");
 	ck_assert(harness_wait_workers(&h, "udp", 1, H_READY_MS));
 	ck_assert_int_eq(harness_workers(&h, "udp", &worker, 1), 1);
-	sslen = loopback_to(family, family == AF_INET ? h.udp4 : h.udp6, &ss);
+	(void)harness_loopback(family, family == AF_INET ? h.udp4 : h.udp6,
+	    &ss, &sslen);
 	for (w = 0; w < 2; w++)
 		ck_assert_int_ge(fd[w] = harness_udp_socket(family), 0);
 	ck_assert_int_eq(kill(worker, SIGSTOP), 0);

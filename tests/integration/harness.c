@@ -59,8 +59,6 @@ static bool	 proc_cmdline_starts(pid_t, const char *);
 static int	 children(pid_t, pid_t *, int);
 static int	 wait_fd(int, short, uint64_t);
 static void	 nap(void);
-static int	 loopback(int, uint16_t, struct sockaddr_storage *,
-		    socklen_t *);
 
 static void
 nap(void)
@@ -1013,6 +1011,24 @@ harness_wait_gone(pid_t pid, int ms)
 	return true;
 }
 
+/* Times `pid` went to sleep (each a wake-up to come); -1: it is gone. */
+long
+harness_sleeps(pid_t pid)
+{
+	char path[64], line[128];
+	long n = -1;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	(void)fclose(f);
+	return n;
+}
+
 long
 harness_rss_kb(pid_t pid)
 {
@@ -1059,8 +1075,9 @@ harness_proc_ids(pid_t pid, uid_t *uid, gid_t *gid)
 	return found == 2;
 }
 
-static int
-loopback(int family, uint16_t port, struct sockaddr_storage *ss,
+/* The loopback address of `family` (127.0.0.1 or ::1) at `port`. */
+int
+harness_loopback(int family, uint16_t port, struct sockaddr_storage *ss,
     socklen_t *len)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
@@ -1089,7 +1106,7 @@ harness_tcp_listener(int family)
 	socklen_t len;
 	int fd;
 
-	(void)loopback(family, 0, &ss, &len);
+	(void)harness_loopback(family, 0, &ss, &len);
 	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
@@ -1109,7 +1126,7 @@ harness_wait_bindable(int family, int type, uint16_t port, int ms)
 	socklen_t len;
 	int fd, ok, on = 1;
 
-	(void)loopback(family, port, &ss, &len);
+	(void)harness_loopback(family, port, &ss, &len);
 	for (;;) {
 		ck_assert_int_ge(fd = socket(family, type | SOCK_CLOEXEC, 0),
 		    0);
@@ -1153,7 +1170,7 @@ harness_connect(int family, uint16_t port, int ms)
 	socklen_t len, elen;
 	int fd, err;
 
-	(void)loopback(family, port, &ss, &len);
+	(void)harness_loopback(family, port, &ss, &len);
 	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
 		return -1;
@@ -1185,7 +1202,7 @@ harness_udp_socket(int family)
 	socklen_t len;
 	int fd;
 
-	(void)loopback(family, 0, &ss, &len);
+	(void)harness_loopback(family, 0, &ss, &len);
 	if ((fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
 		return -1;
@@ -1352,7 +1369,7 @@ harness_udp_echo(int fd, int family, uint16_t port, const void *data,
 	socklen_t sslen, fromlen;
 	ssize_t n;
 
-	(void)loopback(family, port, &ss, &sslen);
+	(void)harness_loopback(family, port, &ss, &sslen);
 	if (sendto(fd, data, len, 0, (struct sockaddr *)&ss, sslen) !=
 	    (ssize_t)len)
 		return -1;

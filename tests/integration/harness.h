@@ -3,6 +3,7 @@
 #define ECHOD_HARNESS_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -107,10 +108,13 @@ bool		 harness_proc_is(pid_t, const char *);
 bool		 harness_pid_alive(pid_t);
 bool		 harness_wait_gone(pid_t, int);
 long		 harness_rss_kb(pid_t);
+long		 harness_sleeps(pid_t);
 long		 harness_cpu_ticks(pid_t);
 bool		 harness_proc_ids(pid_t, uid_t *, gid_t *);
 
 /* Sockets: every call has a deadline; descriptors are non-blocking. */
+int		 harness_loopback(int, uint16_t, struct sockaddr_storage *,
+		    socklen_t *);
 int		 harness_connect(int, uint16_t, int);
 int		 harness_udp_socket(int);
 int		 harness_tcp_listener(int);
