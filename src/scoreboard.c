@@ -35,7 +35,7 @@ struct sb_slot {
 	atomic_int		 number;
 	atomic_bool		 serving;	/* the worker's, from here */
 	atomic_bool		 draining;
-	atomic_bool		 waiting;	/* in epoll_wait, listeners armed */
+	atomic_bool		 waiting;	/* listeners armed, not busy */
 	atomic_int		 conns;
 	_Atomic uint64_t	 heartbeat_ms;
 	_Atomic uint64_t	 stat[STAT_N];
@@ -371,9 +371,10 @@ scoreboard_counted(struct scoreboard *sb, int i, enum stat_id k)
 }
 
 /*
- * Whether another TCP worker of our generation sleeps with its listeners
- * armed and serves fewer connections than `conns`: it was woken by the
- * same connection and will take it once it runs.
+ * Whether another TCP worker of our generation is idle with its
+ * listeners armed (asleep, or awake having only lost the lock race) and
+ * serves fewer connections than `conns`: it will take the connection
+ * once it runs.
  */
 bool
 scoreboard_has_idler(struct scoreboard *sb, int self, int conns)

@@ -71,6 +71,8 @@ arm_listeners(struct worker_tcp *wt, bool on)
 	 * watched again: not listening, and the pause brings a retry.
 	 */
 	wt->listening = on && !failed;
+	if (!wt->listening)
+		tcp_set_idle(wt, false);
 	if (on && failed)
 		wt->accept_resume_ms = wt->now_ms + ACCEPT_PAUSE_MS;
 }
@@ -91,6 +93,27 @@ pause_accepting(struct worker_tcp *wt, uint64_t ms)
 {
 	wt->accept_resume_ms = wt->now_ms + ms;
 	tcp_update_accepting(wt);
+}
+
+/*
+ * Idle, for a lock holder deciding whether to leave a connection to
+ * another worker (ahead_of_idlers): listeners armed, and nothing done
+ * since the worker last went to sleep but lose the lock race.  A loser
+ * counts: it is awake, its listener (level-triggered) reports the queue
+ * again on its next turn, and it wins the lock once the holder lets go.
+ * When only a worker inside epoll_wait counted, a loser was between its
+ * lost race and its next epoll_wait whenever the holder looked: four
+ * connections arriving together all went to one of two workers one time
+ * in four (README, "Accept lock").  Stored only when it changes: other
+ * workers read that cache line.
+ */
+void
+tcp_set_idle(struct worker_tcp *wt, bool idle)
+{
+	if (wt->idle == idle)
+		return;
+	wt->idle = idle;
+	scoreboard_set_waiting(wt->we->sb, wt->we->board, idle);
 }
 
 /* Re-added, our listeners come last: the next connection wakes another. */
@@ -121,6 +144,7 @@ tcp_accept_ready(struct worker_tcp *wt, int lfd)
 		 * so that the kernel wakes another for the next.
 		 */
 		if (queue_flooded(lfd) && !ahead_of_idlers(wt)) {
+			tcp_set_idle(wt, false);
 			(void)accept_batch(wt, lfd, true);
 			tcp_update_accepting(wt);
 			step_behind(wt);
@@ -133,6 +157,7 @@ tcp_accept_ready(struct worker_tcp *wt, int lfd)
 		return;
 	}
 	wt->lock_busy = 0;
+	tcp_set_idle(wt, false);
 	if (r == -1) {
 		if (log_ratelimit_allow(&wt->warn_rl, wt->now_ms, &suppressed))
 			log_warn("accept lock (%llu more "

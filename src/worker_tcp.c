@@ -249,6 +249,7 @@ conn_event(struct worker_tcp *wt, struct conn_entry *e, uint32_t events)
 		c->can_read = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->can_write = true;
+	tcp_set_idle(wt, false);
 	if (e->proxy_wait) {
 		tcp_proxy_header(wt, e);
 		return;
@@ -263,6 +264,8 @@ run_queue(struct worker_tcp *wt)
 {
 	struct conn_entry *e, *q = conntab_take_queue(&wt->tab);
 
+	if (q != NULL)
+		tcp_set_idle(wt, false);
 	while ((e = q) != NULL) {
 		q = e->run_next;
 		e->queued = false;
@@ -410,9 +413,8 @@ worker_tcp_run(const struct worker_env *we)
 		if (wt.draining && wt.now_ms >= wt.drain_deadline_ms)
 			tcp_exit(&wt, "shutdown timeout");
 		tcp_update_accepting(&wt);
-		scoreboard_set_waiting(we->sb, we->board, wt.listening);
+		tcp_set_idle(&wt, wt.listening);
 		n = epoll_wait(wt.epfd, events, MAX_EVENTS, next_timeout(&wt));
-		scoreboard_set_waiting(we->sb, we->board, false);
 		if (n == -1 && errno != EINTR)
 			fatal("epoll_wait");
 		wt.now_ms = clock_now_ms();

@@ -36,6 +36,7 @@ struct worker_tcp {
 	bool			 draining;
 	int			 lock_busy;	/* lock races lost in a row */
 	bool			 deferred;	/* left one to an idler */
+	bool			 idle;		/* as published: tcp_set_idle */
 	uint64_t		 now_ms;
 	uint64_t		 accept_resume_ms;
 	uint64_t		 stall_retry_ms;	/* 0: none stalled */
@@ -57,6 +58,7 @@ void	 tcp_conn_service(struct worker_tcp *, struct conn_entry *);
 /* tcp_accept.c: accepting under the lock. */
 void	 tcp_update_accepting(struct worker_tcp *);
 void	 tcp_accept_ready(struct worker_tcp *, int);
+void	 tcp_set_idle(struct worker_tcp *, bool);
 
 /* tcp_admit.c: access lists, per-source limits, PROXY headers. */
 bool	 tcp_is_proxy(struct worker_tcp *, int);
