@@ -17,6 +17,8 @@ static const char *call_names[] = {
 	[CALL_SEND] = "send",
 };
 
+static struct buf *conn_borrow(struct conn *, struct buf_pool *);
+static void	 conn_grow(struct conn *, struct buf_pool *);
 static int	 conn_read(struct conn *, struct buf_pool *);
 static int	 conn_write(struct conn *);
 static int	 conn_retry(struct conn *, enum conn_call, int);
@@ -54,6 +56,36 @@ conn_retry(struct conn *c, enum conn_call call, int err)
 	return 0;
 }
 
+/* A buffer for the next bytes; NULL when memory is exhausted. */
+static struct buf *
+conn_borrow(struct conn *c, struct buf_pool *pool)
+{
+	struct buf *b;
+
+	if (c->streams && (b = buf_get_large(pool)) != NULL)
+		return b;
+	return buf_get(pool);
+}
+
+/*
+ * A streaming connection trades its empty small buffer for a large one,
+ * if the pool has one to lend; only an empty one, so no byte moves.  A
+ * client that sends and never reads keeps its full small buffer.  Once
+ * streaming, always: it takes a large one first whenever it borrows
+ * (conn_read), and gives it back whenever drained, like any buffer.
+ */
+static void
+conn_grow(struct conn *c, struct buf_pool *pool)
+{
+	struct buf *large;
+
+	if (c->b->cap == BUF_LARGE || c->b->len != 0 ||
+	    (large = buf_get_large(pool)) == NULL)
+		return;
+	buf_put(pool, c->b);
+	c->b = large;
+}
+
 /* 1: moved bytes, 0: nothing to do now, -1: connection is finished. */
 static int
 conn_read(struct conn *c, struct buf_pool *pool)
@@ -63,14 +95,18 @@ conn_read(struct conn *c, struct buf_pool *pool)
 	if (c->read_eof || !c->can_read)
 		return 0;
 	/* Out of memory: leave the bytes in the kernel until a retry. */
-	if (c->b == NULL && (c->b = buf_get(pool)) == NULL)
+	if (c->b == NULL && (c->b = conn_borrow(c, pool)) == NULL)
 		return conn_retry(c, CALL_MALLOC, ENOMEM);
+	if (c->streams)
+		conn_grow(c, pool);
 	if (buf_space(c->b) == 0)
 		return 0;	/* back-pressure: wait for the client to read */
 	n = recv(c->fd, c->b->data + c->b->len, buf_space(c->b), 0);
 	if (n >= 0)
 		c->intr = 0;
 	if (n > 0) {
+		if ((size_t)n == BUF_SIZE && c->b->cap == BUF_SIZE)
+			c->streams = true;
 		/*
 		 * A short read drained the socket: anything arriving later
 		 * raises a new edge, so skip the recv that would only say

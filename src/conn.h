@@ -31,6 +31,7 @@ struct conn {
 					   to EAGAIN, that edge is spent */
 	bool		 read_eof;	/* client half-closed, recv said so */
 	bool		 failed;	/* a socket error ended it */
+	bool		 streams;	/* read a whole small buffer at once */
 };
 
 /*
@@ -58,7 +59,7 @@ enum conn_status {
 };
 
 /* Bytes one conn_run may move before yielding to other connections. */
-#define CONN_BUDGET	(16 * BUF_SIZE)
+#define CONN_BUDGET	(256 * 1024)
 /* EINTR retried at once this many times in a row, then CONN_STALLED. */
 #define CONN_INTR_MAX	4
 

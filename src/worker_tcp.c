@@ -28,6 +28,7 @@
 #define MAX_EVENTS		256
 #define SPARE_CONNS_MAX		256
 #define SPARE_BUFS_MAX		64
+#define LARGE_BUFS_MAX		64	/* 4 MiB of streaming buffers */
 
 /* How each way a connection ends is counted. */
 static const enum stat_id closed_stat[CONN_END_NREASONS] = {
@@ -82,7 +83,7 @@ tcp_setup(struct worker_tcp *wt)
 			wt->lproxy[wt->nlfds] = ls->l[i].proxy;
 			wt->lfds[wt->nlfds++] = ls->l[i].fd;
 		}
-	buf_pool_init(&wt->pool, SPARE_BUFS_MAX);
+	buf_pool_init(&wt->pool, SPARE_BUFS_MAX, LARGE_BUFS_MAX);
 	conntab_init(&wt->tab, SPARE_CONNS_MAX);
 	wt->accept_rl.interval_ms = 10000;
 	wt->warn_rl.interval_ms = 10000;

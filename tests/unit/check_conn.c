@@ -29,7 +29,7 @@ pair_open(struct pair *p)
 	/* Small kernel buffers make back-pressure reachable quickly. */
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
 	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-	buf_pool_init(&p->pool, 4);
+	buf_pool_init(&p->pool, 4, 1);
 	conn_init(&p->c, sv[0]);
 	ck_assert(!p->c.can_read);	/* the first epoll edge will say */
 	p->c.can_read = true;		/* as that edge would */
@@ -71,7 +71,7 @@ START_TEST(conn_echoes_in_order_and_returns_buffer)
 	ck_assert_mem_eq(out, "hello\0world", 11);
 	/* Idle connections hold no buffer. */
 	ck_assert_ptr_null(p.c.b);
-	ck_assert_uint_eq(p.pool.nlent, 0);
+	ck_assert_uint_eq(p.pool.small.nlent, 0);
 	ck_assert_uint_eq(p.c.bytes, 11);
 	pair_close(&p);
 }
@@ -104,7 +104,7 @@ START_TEST(conn_stops_reading_when_client_does_not_read)
 	ck_assert_uint_lt(sent, sizeof(in));	/* the client was held back */
 	ck_assert_ptr_nonnull(p.c.b);
 	ck_assert_uint_eq(buf_pending(p.c.b), BUF_SIZE);
-	ck_assert_uint_eq(p.pool.nlent, 1);
+	ck_assert_uint_eq(p.pool.small.nlent, 1);
 	/* Now the client reads: everything comes back, in order. */
 	for (round = 0; round < 100000 && got < sizeof(in); round++) {
 		while ((n = recv(p.peer, out + got, sizeof(out) - got, 0)) > 0)
@@ -205,8 +205,84 @@ START_TEST(conn_finishes_when_peer_vanishes)
 	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
 	    CONN_DONE);
 	conn_close(&p.c, &p.pool);
-	ck_assert_uint_eq(p.pool.nlent, 0);
+	ck_assert_uint_eq(p.pool.small.nlent, 0);
 	buf_pool_clear(&p.pool);
+}
+END_TEST
+
+/*
+ * Streams `len` patterned bytes through the connection with a pool of
+ * `large` streaming buffers, as epoll would drive it: every byte must
+ * come back in order, and nothing stay lent once drained.
+ */
+static void
+stream_through(size_t large, size_t len)
+{
+	static unsigned char in[1 << 20], out[1 << 20];
+	size_t sent = 0, got = 0, i;
+	int sz = 1 << 20, round;
+	struct pair p;
+	ssize_t n;
+	bool moved;
+
+	ck_assert_uint_le(len, sizeof(in));
+	for (i = 0; i < len; i++)
+		in[i] = (unsigned char)(i * 13 + i / 509);
+	pair_open(&p);
+	buf_pool_clear(&p.pool);
+	buf_pool_init(&p.pool, 4, large);
+	/* Room in the kernel for whole buffers each way. */
+	(void)setsockopt(p.peer, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	(void)setsockopt(p.c.fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	for (round = 0; round < 100000 && got < len; round++) {
+		while (sent < len && (n = send(p.peer, in + sent,
+		    len - sent, 0)) > 0)
+			sent += n;
+		p.c.can_read = p.c.can_write = true;
+		(void)conn_run(&p.c, &p.pool, CONN_BUDGET, &moved);
+		ck_assert_uint_le(p.pool.large.nlent, large);
+		while ((n = recv(p.peer, out + got, len - got, 0)) > 0)
+			got += n;
+	}
+	ck_assert_uint_eq(got, len);
+	ck_assert_mem_eq(out, in, len);
+	ck_assert(p.c.streams);
+	/* Drained: nothing lent, of either size. */
+	ck_assert_ptr_null(p.c.b);
+	ck_assert_uint_eq(p.pool.small.nlent, 0);
+	ck_assert_uint_eq(p.pool.large.nlent, 0);
+	/* The large one was lent, and came back to be kept. */
+	ck_assert_uint_eq(p.pool.large.nfree, large > 0 ? 1 : 0);
+	pair_close(&p);
+}
+
+/*
+ * A connection that reads a whole small buffer at once is streaming and
+ * moves to a large buffer; with none to lend it streams on in its small
+ * one.
+ */
+START_TEST(conn_streaming_moves_to_a_large_buffer)
+{
+	stream_through(1, 600000);
+	stream_through(0, 600000);
+}
+END_TEST
+
+/* A small message never makes a connection streaming. */
+START_TEST(conn_small_messages_keep_a_small_buffer)
+{
+	struct pair p;
+	unsigned char out[64];
+	bool moved;
+
+	pair_open(&p);
+	ck_assert_int_eq(send(p.peer, "ping", 4, 0), 4);
+	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
+	    CONN_IDLE);
+	ck_assert_uint_eq(peer_read(&p, out, sizeof(out)), 4);
+	ck_assert(!p.c.streams);
+	ck_assert_uint_eq(p.pool.large.nfree, 0);
+	pair_close(&p);
 }
 END_TEST
 
@@ -226,6 +302,8 @@ main(void)
 	tcase_add_test(tc, conn_yields_when_budget_is_spent);
 	tcase_add_test(tc, conn_waits_for_the_kernel_when_nothing_to_do);
 	tcase_add_test(tc, conn_finishes_when_peer_vanishes);
+	tcase_add_test(tc, conn_streaming_moves_to_a_large_buffer);
+	tcase_add_test(tc, conn_small_messages_keep_a_small_buffer);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
