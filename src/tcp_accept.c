@@ -24,7 +24,7 @@
 
 static void	 arm_listeners(struct worker_tcp *, bool);
 static void	 pause_accepting(struct worker_tcp *, uint64_t);
-static bool	 accept_batch(struct worker_tcp *, int, bool);
+static bool	 accept_batch(struct worker_tcp *, size_t, bool);
 static bool	 queue_flooded(int);
 static bool	 ahead_of_idlers(const struct worker_tcp *);
 static void	 step_behind(struct worker_tcp *);
@@ -126,15 +126,17 @@ step_behind(struct worker_tcp *wt)
 	arm_listeners(wt, true);
 }
 
+/* Listener li is readable. */
 void
-tcp_accept_ready(struct worker_tcp *wt, int lfd)
+tcp_accept_ready(struct worker_tcp *wt, size_t li)
 {
 	uint64_t suppressed;
 	bool behind;
-	int r;
+	int r, lfd;
 
-	if (!wt->listening)
+	if (!wt->listening || li >= wt->nlfds)
 		return;		/* stood down earlier in this batch of events */
+	lfd = wt->lfds[li];
 	if ((r = acceptlock_try(wt->we->lock)) == 0) {
 		/*
 		 * A flood outruns one holder at a time: with 64 workers,
@@ -145,7 +147,7 @@ tcp_accept_ready(struct worker_tcp *wt, int lfd)
 		 */
 		if (queue_flooded(lfd) && !ahead_of_idlers(wt)) {
 			tcp_set_idle(wt, false);
-			(void)accept_batch(wt, lfd, true);
+			(void)accept_batch(wt, li, true);
 			tcp_update_accepting(wt);
 			step_behind(wt);
 			return;
@@ -168,7 +170,7 @@ tcp_accept_ready(struct worker_tcp *wt, int lfd)
 	if (acceptlock_recovered(wt->we->lock))
 		log_warnx("took over the accept lock from a "
 		    "worker that died holding it");
-	behind = accept_batch(wt, lfd, false);
+	behind = accept_batch(wt, li, false);
 	acceptlock_release(wt->we->lock);
 	tcp_update_accepting(wt);
 	if (behind)
@@ -181,12 +183,12 @@ tcp_accept_ready(struct worker_tcp *wt, int lfd)
  * connections still arriving.
  */
 static bool
-accept_batch(struct worker_tcp *wt, int lfd, bool flood)
+accept_batch(struct worker_tcp *wt, size_t li, bool flood)
 {
 	struct sockaddr_storage ss;
 	uint64_t suppressed;
 	socklen_t len;
-	int fd, i, slot, lost = 0;
+	int fd, i, slot, lost = 0, lfd = wt->lfds[li];
 	bool behind = false;
 
 	for (i = 0; i < ACCEPT_BATCH &&
@@ -215,7 +217,7 @@ accept_batch(struct worker_tcp *wt, int lfd, bool flood)
 		if (fd != -1) {
 			wt->deferred = false;
 			/* Behind a proxy, the client is known from its header. */
-			if (tcp_is_proxy(wt, lfd))
+			if (wt->lproxy[li])
 				tcp_conn_add(wt, fd, -1, true);
 			else if (tcp_admit(wt, fd, (struct sockaddr *)&ss, &slot))
 				tcp_conn_add(wt, fd, slot, false);

@@ -63,17 +63,6 @@ tcp_admit(struct worker_tcp *wt, int fd, const struct sockaddr *sa, int *slot)
 	return false;
 }
 
-bool
-tcp_is_proxy(struct worker_tcp *wt, int lfd)
-{
-	size_t i;
-
-	for (i = 0; i < wt->nlfds; i++)
-		if (wt->lfds[i] == lfd)
-			return wt->lproxy[i];
-	return false;
-}
-
 /*
  * Peek, so that nothing is consumed until the whole header is there; then
  * take exactly the header, so the client's first bytes stay to be echoed.

@@ -426,7 +426,7 @@ worker_tcp_run(const struct worker_env *we)
 			if (tag == SIGNAL_TAG)
 				take_signals(&wt);
 			else if (tag & LISTENER_TAG)
-				tcp_accept_ready(&wt, wt.lfds[tag & ~LISTENER_TAG]);
+				tcp_accept_ready(&wt, tag & ~LISTENER_TAG);
 			else
 				conn_event(&wt, events[i].data.ptr,
 				    events[i].events);

@@ -57,11 +57,10 @@ void	 tcp_conn_service(struct worker_tcp *, struct conn_entry *);
 
 /* tcp_accept.c: accepting under the lock. */
 void	 tcp_update_accepting(struct worker_tcp *);
-void	 tcp_accept_ready(struct worker_tcp *, int);
+void	 tcp_accept_ready(struct worker_tcp *, size_t);
 void	 tcp_set_idle(struct worker_tcp *, bool);
 
 /* tcp_admit.c: access lists, per-source limits, PROXY headers. */
-bool	 tcp_is_proxy(struct worker_tcp *, int);
 bool	 tcp_admit(struct worker_tcp *, int, const struct sockaddr *, int *);
 void	 tcp_proxy_header(struct worker_tcp *, struct conn_entry *);
 void	 tcp_expire_proxy(struct worker_tcp *);
