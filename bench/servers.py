@@ -2,6 +2,7 @@
 # openbsd-inetd, socat): configure, start on loopback, learn their ports,
 # stop. Each start() returns an Instance; stop() ends its process tree.
 
+import glob
 import io
 import os
 import re
@@ -331,10 +332,10 @@ class FetchedServer(Server):
         dirs = []
         for lib in self.libs if root else []:
             r = fetch_deb(lib, quick)
+            # The multiarch directory: x86_64-linux-gnu, aarch64-linux-gnu...
             for sub in ("lib", "usr/lib"):
-                d = os.path.join(r or "", sub, "x86_64-linux-gnu")
-                if r and os.path.isdir(d):
-                    dirs.append(d)
+                dirs += sorted(d for d in glob.glob(os.path.join(
+                    r or "", sub, "*-linux-*")) if r and os.path.isdir(d))
         self.env = dict(os.environ)
         if dirs:
             self.env["LD_LIBRARY_PATH"] = ":".join(dirs)
