@@ -95,9 +95,10 @@ conn_read(struct conn *c, struct buf_pool *pool)
 	if (c->read_eof || !c->can_read)
 		return 0;
 	/* Out of memory: leave the bytes in the kernel until a retry. */
-	if (c->b == NULL && (c->b = conn_borrow(c, pool)) == NULL)
-		return conn_retry(c, CALL_MALLOC, ENOMEM);
-	if (c->streams)
+	if (c->b == NULL) {
+		if ((c->b = conn_borrow(c, pool)) == NULL)
+			return conn_retry(c, CALL_MALLOC, ENOMEM);
+	} else if (c->streams)
 		conn_grow(c, pool);
 	if (buf_space(c->b) == 0)
 		return 0;	/* back-pressure: wait for the client to read */

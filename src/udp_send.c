@@ -31,10 +31,17 @@ static int	 plan(struct worker_udp *, int);
 static bool	 same_route(const struct msghdr *, const struct msghdr *);
 static void	 add_segment_cmsg(struct worker_udp *, int, struct msghdr *,
 		    size_t);
-static void	 send_alone(struct worker_udp *, int, const struct msghdr *);
+/* What one batch's sends echoed, counted once on the scoreboard. */
+struct tally {
+	uint64_t	 datagrams;
+	uint64_t	 bytes;
+};
+
+static void	 send_alone(struct worker_udp *, int, const struct msghdr *,
+		    struct tally *);
 static void	 gso_failed(struct worker_udp *, int);
 static void	 not_answered(struct worker_udp *, const char *, size_t);
-static void	 count_sent(struct worker_udp *, const struct msghdr *);
+static void	 count_sent(struct tally *, const struct msghdr *);
 
 /*
  * Same peer, same length, same local address: the pktinfo, reply_pktinfo's
@@ -120,6 +127,7 @@ add_segment_cmsg(struct worker_udp *wu, int m, struct msghdr *g, size_t len)
 void
 udp_send_replies(struct worker_udp *wu, int fd, int nout)
 {
+	struct tally t = { 0, 0 };
 	struct msghdr *g;
 	int i, k, m, sent;
 
@@ -128,7 +136,7 @@ udp_send_replies(struct worker_udp *wu, int fd, int nout)
 		sent = sendmmsg(fd, wu->send + i, (unsigned)(m - i),
 		    MSG_DONTWAIT);
 		for (k = 0; k < sent; k++)
-			count_sent(wu, &wu->send[i + k].msg_hdr);
+			count_sent(&t, &wu->send[i + k].msg_hdr);
 		if (sent > 0) {
 			i += sent - 1;
 			continue;
@@ -147,13 +155,17 @@ udp_send_replies(struct worker_udp *wu, int fd, int nout)
 			continue;
 		}
 		gso_failed(wu, errno);
-		send_alone(wu, fd, g);
+		send_alone(wu, fd, g, &t);
 	}
+	scoreboard_count(wu->we->sb, wu->we->board, STAT_UDP_ECHOED,
+	    t.datagrams);
+	scoreboard_count(wu->we->sb, wu->we->board, STAT_UDP_BYTES, t.bytes);
 }
 
 /* Each datagram of a joined send, with the pktinfo and no UDP_SEGMENT. */
 static void
-send_alone(struct worker_udp *wu, int fd, const struct msghdr *g)
+send_alone(struct worker_udp *wu, int fd, const struct msghdr *g,
+    struct tally *t)
 {
 	struct msghdr one = *g;
 	struct cmsghdr *c;
@@ -171,7 +183,7 @@ send_alone(struct worker_udp *wu, int fd, const struct msghdr *g)
 		if (sendmsg(fd, &one, MSG_DONTWAIT) == -1)
 			not_answered(wu, "sendmsg", 1);
 		else
-			count_sent(wu, &one);
+			count_sent(t, &one);
 	}
 }
 
@@ -202,14 +214,11 @@ not_answered(struct worker_udp *wu, const char *call, size_t n)
 }
 
 static void
-count_sent(struct worker_udp *wu, const struct msghdr *g)
+count_sent(struct tally *t, const struct msghdr *g)
 {
-	uint64_t bytes = 0;
 	size_t k;
 
 	for (k = 0; k < g->msg_iovlen; k++)
-		bytes += g->msg_iov[k].iov_len;
-	scoreboard_count(wu->we->sb, wu->we->board, STAT_UDP_ECHOED,
-	    g->msg_iovlen);
-	scoreboard_count(wu->we->sb, wu->we->board, STAT_UDP_BYTES, bytes);
+		t->bytes += g->msg_iov[k].iov_len;
+	t->datagrams += g->msg_iovlen;
 }

@@ -1011,39 +1011,35 @@ harness_wait_gone(pid_t pid, int ms)
 	return true;
 }
 
-/* Times `pid` went to sleep (each a wake-up to come); -1: it is gone. */
-long
-harness_sleeps(pid_t pid)
+/* The number on the line of /proc/PID/status that `fmt` scans; -1 if none. */
+static long
+proc_status(pid_t pid, const char *fmt)
 {
-	char path[64], line[128];
-	long n = -1;
+	char path[64], line[256];
+	long v = -1;
 	FILE *f;
 
 	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
 	if ((f = fopen(path, "re")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+		if (sscanf(line, fmt, &v) == 1)
 			break;
 	(void)fclose(f);
-	return n;
+	return v;
+}
+
+/* Times `pid` went to sleep (each a wake-up to come); -1: it is gone. */
+long
+harness_sleeps(pid_t pid)
+{
+	return proc_status(pid, "voluntary_ctxt_switches: %ld");
 }
 
 long
 harness_rss_kb(pid_t pid)
 {
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	(void)fclose(f);
-	return kb;
+	return proc_status(pid, "VmRSS: %ld kB");
 }
 
 /* Real, effective, saved and filesystem ids must agree; else -1. */

@@ -73,6 +73,9 @@ START_TEST(conn_echoes_in_order_and_returns_buffer)
 	ck_assert_ptr_null(p.c.b);
 	ck_assert_uint_eq(p.pool.small.nlent, 0);
 	ck_assert_uint_eq(p.c.bytes, 11);
+	/* A small message does not make a connection streaming. */
+	ck_assert(!p.c.streams);
+	ck_assert_uint_eq(p.pool.large.nfree, 0);
 	pair_close(&p);
 }
 END_TEST
@@ -268,24 +271,6 @@ START_TEST(conn_streaming_moves_to_a_large_buffer)
 }
 END_TEST
 
-/* A small message never makes a connection streaming. */
-START_TEST(conn_small_messages_keep_a_small_buffer)
-{
-	struct pair p;
-	unsigned char out[64];
-	bool moved;
-
-	pair_open(&p);
-	ck_assert_int_eq(send(p.peer, "ping", 4, 0), 4);
-	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
-	    CONN_IDLE);
-	ck_assert_uint_eq(peer_read(&p, out, sizeof(out)), 4);
-	ck_assert(!p.c.streams);
-	ck_assert_uint_eq(p.pool.large.nfree, 0);
-	pair_close(&p);
-}
-END_TEST
-
 int
 main(void)
 {
@@ -303,7 +288,6 @@ main(void)
 	tcase_add_test(tc, conn_waits_for_the_kernel_when_nothing_to_do);
 	tcase_add_test(tc, conn_finishes_when_peer_vanishes);
 	tcase_add_test(tc, conn_streaming_moves_to_a_large_buffer);
-	tcase_add_test(tc, conn_small_messages_keep_a_small_buffer);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
