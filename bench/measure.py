@@ -235,8 +235,8 @@ class Bench:
         srv = [s for s in (self.echod, self.ref) if s is not None]
         res = {s.name: {"samples": []} for s in srv}
         log("concurrency: %d connections held %gs, %d reps" % (
-            o.hold_conns, o.hold, o.reps))
-        for rep in range(o.reps):
+            o.hold_conns, o.hold, o.sweep_reps))
+        for rep in range(o.sweep_reps):
             for s in srv:
                 attempt(res[s.name]["samples"], "concurrency %s" % s.name,
                         rep, lambda: self.run_hold_one(s, cfgs[s.name]))
@@ -279,8 +279,8 @@ class Bench:
         res = {"%d/%s" % c: {"workers": c[0], "lock": c[1], "samples": []}
                for c in combos}
         log("accept-lock: %d configurations x %d reps" % (len(combos),
-                                                          o.reps))
-        for rep in range(o.reps):
+                                                          o.sweep_reps))
+        for rep in range(o.sweep_reps):
             for w, lk in combos:
                 attempt(res["%d/%s" % (w, lk)]["samples"],
                         "accept-lock %d/%s" % (w, lk), rep,

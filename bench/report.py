@@ -10,6 +10,13 @@ def judged(v, meets):
     return "n/a" if v is None else "met" if meets(v) else "missed"
 
 
+def paired_ratios(a, b, key):
+    """a/b in each repetition both ran, sorted."""
+    return sorted(x[key] / y[key] for x, y in zip(a.get("samples", []),
+                                                   b.get("samples", []))
+                  if x.get(key) and y.get(key))
+
+
 def paired(a, b, key):
     """The median of a/b over the repetitions both ran: the servers of one
     repetition run back to back, so its ratio cancels what the machine
@@ -17,9 +24,7 @@ def paired(a, b, key):
     run (udp-rr: every server near 320,000 or near 540,000 datagrams/s,
     a few repetitions at a time), and a ratio of medians can set one
     server's fast runs against another's slow ones."""
-    rs = sorted(x[key] / y[key] for x, y in zip(a.get("samples", []),
-                                                  b.get("samples", []))
-                if x.get(key) and y.get(key))
+    rs = paired_ratios(a, b, key)
     if not rs:
         return None
     n = len(rs)
@@ -54,9 +59,14 @@ def evaluate_targets(r):
             return
         e, o = res(w, server).get("cpu_us"), res(w, other).get("cpu_us")
         v = paired(res(w, server), res(w, other), "cpu_us")
+        # How often the server was the cheaper: a median near 1.0 is a
+        # tie or a lead, and this says which.
+        rs = paired_ratios(res(w, server), res(w, other), "cpu_us")
         rows.append({"target": name, "value": v, "bound": bound,
-                     "shown": ("%.2f x (medians %s vs %s us)" % (
-                         v, fmt(e), fmt(o))
+                     "shown": ("%.2f x (medians %s vs %s us; cheaper in "
+                               "%d of %d)" % (
+                                   v, fmt(e), fmt(o),
+                                   sum(x < 1 for x in rs), len(rs))
                                if v is not None else "no data"),
                      "status": judged(v, lambda v: v <= bound)})
 
@@ -176,7 +186,8 @@ def md_head(r, o):
                                         " (quick)" if m["quick"] else ""))
     o.append("Machine: %d CPUs (%s), %.0f GiB, Linux %s. echod %s. "
              "Command: `%s`.  \n%d repetitions of %g s per server and "
-             "workload, servers interleaved (A B C A B C ...); each figure "
+             "workload (the concurrency hold and the accept-lock sweep: "
+             "%d), servers interleaved (A B C A B C ...); each figure "
              "is the median, with min and max. All traffic on loopback. "
              "CPU columns: cores busy (of %d) in the server's processes, in "
              "echoprobe, and in anything else on the machine (medians). "
@@ -188,7 +199,7 @@ def md_head(r, o):
              "repetition (paired); the tables show ratios of medians.\n" % (
                  m["nproc"], m["cpu"], m["mem_gib"], m["kernel"],
                  m["revision"], m["command"], m["reps"], m["duration_s"],
-                 m["nproc"]))
+                 m.get("sweep_reps", m["reps"]), m["nproc"]))
     if not m["quick"]:
         o.append("Before each measurement the bench waited (up to 20 s) for "
                  "the rest of the machine to use under 0.15 cores; the "

@@ -294,7 +294,6 @@ read_socket(struct inter *it)
 	return 0;
 }
 
-
 static int
 inter_report(const struct inter *it)
 {

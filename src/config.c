@@ -30,7 +30,6 @@
 #define DEFAULT_UDP_BURST	200
 #define DEFAULT_PS_V6_PREFIX	56	/* as BIND's and Knot's RRL */
 
-
 static const char *root_keys[] = { "workers", "listen", "tcp", "udp",
 	"shutdown_timeout", "worker_timeout", "user", "group", "pidfile",
 	"status_file", "log", "access", "per_source_exempt",
@@ -292,9 +291,6 @@ load_udp(struct loader *l, const config_setting_t *root)
 			    "or a range string, got %s", config_type_name(t));
 	}
 }
-
-
-
 
 static void
 load_log(struct loader *l, const config_setting_t *root)
@@ -616,7 +612,6 @@ config_port_denied(const struct config *cf, uint16_t port)
 {
 	return (cf->deny_ports[port / 8] & (1U << (port % 8))) != 0;
 }
-
 
 bool
 config_has_proto(const struct config *cf, enum config_proto proto)

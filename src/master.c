@@ -33,7 +33,6 @@
 #include "upgrade.h"
 #include "worker.h"
 
-
 static _Noreturn void spawn_child(struct master *, struct generation *,
 		    struct worker *);
 static void	 master_reap(struct master *);

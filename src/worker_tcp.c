@@ -108,19 +108,6 @@ take_signals(struct worker_tcp *wt)
 		    (unsigned long long)suppressed);
 }
 
-
-
-
-
-
-
-
-
-
-
-
-
-
 void
 tcp_conn_add(struct worker_tcp *wt, int fd, int slot, bool proxy_wait)
 {

@@ -111,12 +111,6 @@ take_signals(struct worker_udp *wu)
 	}
 }
 
-
-
-
-
-
-
 /* Datagrams the kernel dropped on the listeners since the last call. */
 static uint64_t
 take_kernel_drops(struct worker_udp *wu)

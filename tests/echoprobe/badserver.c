@@ -81,7 +81,6 @@ static void	 conn_close(struct bad *, int);
 static void	 send_reply(struct bad *, int, const struct sockaddr_in *,
 		    const unsigned char *, size_t);
 
-
 static int
 listen_on(int type, const char *name)
 {
