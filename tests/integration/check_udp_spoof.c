@@ -1,4 +1,4 @@
-/* check_udp_spoof.c: UDP sources never answered: forged own, embedded. */
+/* check_udp_spoof.c: UDP from forged sources: own, embedded, by prefix. */
 
 /*
  * Each test runs in a network namespace of its own (Check forks every
@@ -224,16 +224,20 @@ net_create(struct net *n)
 	(void)close(s);
 }
 
-/* echod on the wildcard addresses of the namespace, both families. */
+/*
+ * echod on the wildcard addresses of the namespace, both families, with
+ * `extra` settings (or none) after the listeners.
+ */
 static void
-net_start_echod(struct net *n)
+net_start_echod(struct net *n, const char *extra)
 {
-	const char *conf = "workers = 1;\nlisten = (\n"
-	    "  { protocol = \"udp\"; address = \"::\"; port = 0; },\n"
-	    "  { protocol = \"udp\"; address = \"0.0.0.0\"; port = 0; }\n);";
-	char line[256];
+	char conf[1024], line[256];
 	unsigned port;
 
+	(void)snprintf(conf, sizeof(conf), "workers = 1;\nlisten = (\n"
+	    "  { protocol = \"udp\"; address = \"::\"; port = 0; },\n"
+	    "  { protocol = \"udp\"; address = \"0.0.0.0\"; port = 0; }\n);\n"
+	    "%s\n", extra != NULL ? extra : "");
 	harness_init(&n->h);
 	harness_write_config(&n->h, 0, conf);
 	harness_launch(&n->h);
@@ -484,7 +488,7 @@ START_TEST(udp_forged_own_source_is_dropped)
 	if (!usable())
 		return;
 	net_create(&n);
-	net_start_echod(&n);
+	net_start_echod(&n, NULL);
 	service = local_socket(own_addr(family));
 	service_port = harness_local_port(service);
 	inject(&n, own_addr(family), service_port, own_addr(family),
@@ -518,7 +522,7 @@ START_TEST(udp_local_client_using_own_address_is_answered)
 	if (!usable())
 		return;
 	net_create(&n);
-	net_start_echod(&n);
+	net_start_echod(&n, NULL);
 	fd = local_socket(own_addr(family));
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
 	if (family == AF_INET6)
@@ -563,7 +567,7 @@ START_TEST(udp_source_embedding_reflector_ipv4_is_dropped)
 	if (!usable())
 		return;
 	net_create(&n);
-	net_start_echod(&n);
+	net_start_echod(&n, NULL);
 	for (i = 0; denied[i] != NULL; i++)
 		inject(&n, denied[i], PEER_PORT, TUN6, n.port6, "reflect");
 	inject(&n, "2002:102:304::1", PEER_PORT, TUN6, n.port6, "6to4");
@@ -589,7 +593,7 @@ START_TEST(udp_reload_guards_addresses_added_since)
 	if (!usable())
 		return;
 	net_create(&n);
-	net_start_echod(&n);
+	net_start_echod(&n, NULL);
 	addr6_add(n.ifindex, TUN6_OTHER);
 	service = local_socket(TUN6_OTHER);
 	harness_mark(&n.h);
@@ -607,6 +611,72 @@ START_TEST(udp_reload_guards_addresses_added_since)
 }
 END_TEST
 
+/*
+ * The UDP response rate counts an IPv6 source by its /56 (by default):
+ * six addresses of one /56, from the wire, share one bucket of one
+ * answer, and a seventh from the next /56 has its own.  Counted by
+ * address (/128), each of the six is answered.  Loopback offers only
+ * ::1, hence forged sources.
+ */
+static const int ipv6_prefixes[] = { 56, 128 };
+
+START_TEST(udp_rate_counts_ipv6_sources_by_prefix)
+{
+	static const char *const one56[] = {
+		"2001:db8:56::1", "2001:db8:56:1::1", "2001:db8:56:ff::1",
+		"2001:db8:56:ab::cd", "2001:db8:56:12:3456::1",
+		"2001:db8:56:80::2",
+	};
+	const char *next56 = "2001:db8:56:100::1";
+	int prefix = ipv6_prefixes[_i], answered = 0, allowed;
+	uint64_t start, deadline;
+	char extra[256], want[256];
+	struct dgram d;
+	struct net n;
+	size_t i;
+
+	if (!usable())
+		return;
+	net_create(&n);
+	(void)snprintf(extra, sizeof(extra), "udp = { per_source_rate = 1; "
+	    "per_source_burst = 1; };\nper_source_exempt = [];\n"
+	    "per_source_ipv6_prefix = %d;", prefix);
+	net_start_echod(&n, extra);
+	start = clock_now_ms();
+	for (i = 0; i < sizeof(one56) / sizeof(one56[0]); i++)
+		inject(&n, one56[i], PEER_PORT, TUN6, n.port6, "prefix");
+	inject(&n, next56, PEER_PORT, TUN6, n.port6, "next");
+	/* Answered in order: the next /56's echo comes after the others'. */
+	deadline = clock_now_ms() + WAIT_MS;
+	for (;;) {
+		ck_assert_msg(next_dgram(&n, &d, deadline),
+		    "no echo to %s within %d ms", next56, WAIT_MS);
+		if (dgram_to(&d, next56, PEER_PORT))
+			break;
+		for (i = 0; i < sizeof(one56) / sizeof(one56[0]); i++)
+			answered += dgram_to(&d, one56[i], PEER_PORT);
+	}
+	if (prefix == 128)
+		ck_assert_int_eq(answered, 6);
+	else {
+		/* One a second refills: a stalled worker may owe more. */
+		allowed = 1 + (int)((clock_now_ms() - start) / 1000);
+		ck_assert_msg(answered >= 1 && answered <= allowed,
+		    "%d of 6 answered from one /56, %d allowed", answered,
+		    allowed);
+	}
+	harness_stop_keep(&n.h);
+	/* Drops are logged when there are some: at /56, the ones not answered. */
+	if (answered < 6) {
+		(void)snprintf(want, sizeof(want), "%d over the per-source "
+		    "rate", 6 - answered);
+		ck_assert_msg(harness_wait_log(&n.h, want, 0), "no \"%s\"",
+		    want);
+	}
+	harness_finish(&n.h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -621,6 +691,7 @@ main(void)
 	    0, 2);
 	tcase_add_test(tc, udp_source_embedding_reflector_ipv4_is_dropped);
 	tcase_add_test(tc, udp_reload_guards_addresses_added_since);
+	tcase_add_loop_test(tc, udp_rate_counts_ipv6_sources_by_prefix, 0, 2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
