@@ -449,8 +449,12 @@ master_start(struct master *m, struct config *cf)
 		if (handoff_listen(cf, m->opts->config_path, &ls) == -1)
 			return -1;
 	}
-	/* Always: a reload may set a limit, and the counts must be there. */
-	if ((m->ps = persource_create(PERSOURCE_ENTRIES)) == NULL)
+	/*
+	 * Always: a reload may set a limit, and the counts must be there.
+	 * An upgrade took over the old image's (upgrade_resume).
+	 */
+	if (m->ps == NULL &&
+	    (m->ps = persource_create(PERSOURCE_ENTRIES)) == NULL)
 		return -1;
 	master_raise_nofile(cf);
 	if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) == -1) {

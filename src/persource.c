@@ -1,18 +1,23 @@
 /* persource.c: per-source connection counts and rates shared by all TCP workers. */
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "persource.h"
 #include "ratelimit.h"
 
 #define WAYS		8	/* entries per set, under one mutex */
+#define PS_MAGIC	0x65636870u	/* "echp" */
+#define PS_VERSION	1
 
 struct ps_entry {
 	struct addr_key		 key;
@@ -26,37 +31,94 @@ struct ps_set {
 	struct ps_entry		 e[WAYS];
 };
 
-struct persource {
-	size_t			 nsets;		/* a power of two */
+/*
+ * The table in shared memory, from a memfd so that an upgrade hands it to
+ * the new image (upgrade.c), whose adopted workers go on counting and
+ * releasing their connections in it.  The header says whether the new
+ * image lays it out the same way.
+ */
+struct ps_table {
+	uint32_t		 magic;
+	uint32_t		 version;
+	uint32_t		 set_size;	/* sizeof(struct ps_set) */
+	uint32_t		 unused;
+	uint64_t		 nsets;		/* a power of two */
 	uint64_t		 seed;
-	size_t			 len;		/* of the mapping */
 	struct ps_set		 set[];
 };
 
+/* This process's handle on the table; a worker inherits the master's. */
+struct persource {
+	struct ps_table		*t;
+	size_t			 nsets;
+	size_t			 len;		/* of the mapping */
+	int			 fd;		/* the master's, for an upgrade */
+};
+
+static size_t	 table_sets(size_t);
+static struct persource *table_map(int, size_t);
 static struct ps_set	*set_lock(struct persource *, size_t);
 static struct ps_entry	*find(struct ps_set *, const struct addr_key *,
 			    int, uint64_t);
 
-struct persource *
-persource_create(size_t entries)
+static size_t
+table_sets(size_t entries)
 {
-	pthread_mutexattr_t attr;
-	struct persource *ps;
-	size_t nsets = 1, len, i;
-	int error;
+	size_t nsets = 1;
 
 	while (nsets * WAYS < entries)
 		nsets <<= 1;
-	len = sizeof(*ps) + nsets * sizeof(ps->set[0]);
-	ps = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	    -1, 0);
-	if (ps == MAP_FAILED) {
-		log_warn("per-source table: mmap %zu bytes", len);
+	return nsets;
+}
+
+/* A handle on the table of `nsets` sets in fd, which holds that much. */
+static struct persource *
+table_map(int fd, size_t nsets)
+{
+	struct persource *ps;
+
+	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+		log_warn("per-source table: calloc");
 		return NULL;
 	}
 	ps->nsets = nsets;
-	ps->len = len;
-	ps->seed = ratelimit_seed();
+	ps->len = sizeof(struct ps_table) + nsets * sizeof(struct ps_set);
+	ps->fd = fd;
+	ps->t = mmap(NULL, ps->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (ps->t == MAP_FAILED) {
+		log_warn("per-source table: mmap %zu bytes", ps->len);
+		free(ps);
+		return NULL;
+	}
+	return ps;
+}
+
+struct persource *
+persource_create(size_t entries)
+{
+	size_t nsets = table_sets(entries), i;
+	size_t len = sizeof(struct ps_table) + nsets * sizeof(struct ps_set);
+	pthread_mutexattr_t attr;
+	struct persource *ps;
+	int error, fd;
+
+	if ((fd = memfd_create("echod-persource", MFD_CLOEXEC)) == -1) {
+		log_warn("per-source table: memfd_create");
+		return NULL;
+	}
+	if (ftruncate(fd, (off_t)len) == -1) {
+		log_warn("per-source table: ftruncate to %zu bytes", len);
+		(void)close(fd);
+		return NULL;
+	}
+	if ((ps = table_map(fd, nsets)) == NULL) {
+		(void)close(fd);
+		return NULL;
+	}
+	ps->t->version = PS_VERSION;
+	ps->t->set_size = sizeof(struct ps_set);
+	ps->t->nsets = nsets;
+	ps->t->seed = ratelimit_seed();
 	if ((error = pthread_mutexattr_init(&attr)) != 0 ||
 	    (error = pthread_mutexattr_setpshared(&attr,
 	    PTHREAD_PROCESS_SHARED)) != 0 ||
@@ -64,23 +126,63 @@ persource_create(size_t entries)
 	    PTHREAD_MUTEX_ROBUST)) != 0)
 		goto fail;
 	for (i = 0; i < nsets; i++)
-		if ((error = pthread_mutex_init(&ps->set[i].mutex,
+		if ((error = pthread_mutex_init(&ps->t->set[i].mutex,
 		    &attr)) != 0)
 			goto fail;
 	(void)pthread_mutexattr_destroy(&attr);
+	ps->t->magic = PS_MAGIC;
 	return ps;
 fail:
 	errno = error;
 	log_warn("per-source table: mutex");
-	(void)munmap(ps, len);
+	persource_destroy(ps);
 	return NULL;
+}
+
+/*
+ * An upgrade: the table the old image handed over, as it is (counts,
+ * buckets, mutexes), if this image lays it out the same way; else NULL
+ * with errno EPROTO, and the caller makes a new one.
+ */
+struct persource *
+persource_adopt(int fd, size_t entries)
+{
+	size_t nsets = table_sets(entries);
+	struct persource *ps;
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return NULL;
+	if ((size_t)st.st_size != sizeof(struct ps_table) +
+	    nsets * sizeof(struct ps_set)) {
+		errno = EPROTO;
+		return NULL;
+	}
+	if ((ps = table_map(fd, nsets)) == NULL)
+		return NULL;
+	if (ps->t->magic != PS_MAGIC || ps->t->version != PS_VERSION ||
+	    ps->t->set_size != sizeof(struct ps_set) ||
+	    ps->t->nsets != nsets) {
+		ps->fd = -1;	/* the caller's still */
+		persource_destroy(ps);
+		errno = EPROTO;
+		return NULL;
+	}
+	return ps;
+}
+
+/* The master's descriptor of the table, handed over by an upgrade. */
+int
+persource_fd(const struct persource *ps)
+{
+	return ps != NULL ? ps->fd : -1;
 }
 
 /* A holder that died mid-update left at worst one count off. */
 static struct ps_set *
 set_lock(struct persource *ps, size_t i)
 {
-	struct ps_set *s = &ps->set[i];
+	struct ps_set *s = &ps->t->set[i];
 
 	if (pthread_mutex_lock(&s->mutex) == EOWNERDEAD)
 		(void)pthread_mutex_consistent(&s->mutex);
@@ -123,7 +225,7 @@ persource_admit(struct persource *ps, const struct addr_key *k, int max,
     int rate, uint64_t now_ms, int *slot)
 {
 	enum persource_verdict v = PERSOURCE_OK;
-	size_t i = ratelimit_hash(ps->seed, k) & (ps->nsets - 1);
+	size_t i = ratelimit_hash(ps->t->seed, k) & (ps->nsets - 1);
 	struct ps_entry *e;
 	struct ps_set *s;
 
@@ -164,7 +266,7 @@ persource_release(struct persource *ps, int slot)
 int
 persource_conns(struct persource *ps, const struct addr_key *k)
 {
-	size_t i = ratelimit_hash(ps->seed, k) & (ps->nsets - 1);
+	size_t i = ratelimit_hash(ps->t->seed, k) & (ps->nsets - 1);
 	struct ps_set *s = set_lock(ps, i);
 	int j, n = 0;
 
@@ -194,6 +296,10 @@ persource_forget(struct persource *ps)
 void
 persource_destroy(struct persource *ps)
 {
-	if (ps != NULL)
-		(void)munmap(ps, ps->len);
+	if (ps == NULL)
+		return;
+	(void)munmap(ps->t, ps->len);
+	if (ps->fd != -1)
+		(void)close(ps->fd);
+	free(ps);
 }

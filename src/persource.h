@@ -13,9 +13,10 @@
  * fork and kept for its whole life: a source's connections spread over
  * every TCP worker, of every generation (a draining one's connections
  * still count), so the table outlives reloads; the limits that apply are
- * the serving configuration's.  Sets of entries, each under a robust
- * process-shared mutex: a worker that dies holding one cannot wedge the
- * others.
+ * the serving configuration's; an upgrade in place hands it to the new
+ * image, whose adopted workers count in it still.  Sets of entries, each
+ * under a robust process-shared mutex: a worker that dies holding one
+ * cannot wedge the others.
  */
 struct persource;
 
@@ -25,8 +26,14 @@ enum persource_verdict {
 	PERSOURCE_RATE		/* over the new connection rate */
 };
 
-/* The master. */
+/*
+ * The master.  An upgraded image adopts the table from the descriptor the
+ * old one handed over (persource_fd); NULL, errno EPROTO, if this image
+ * lays out a table of that many entries otherwise.
+ */
 struct persource	*persource_create(size_t);
+struct persource	*persource_adopt(int, size_t);
+int			 persource_fd(const struct persource *);
 /*
  * A worker died without closing its connections: their counts are lost.
  * Forget every count (never below the truth for long: each close after

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "master_int.h"
 #include "notify.h"
+#include "persource.h"
 #include "pidfile.h"
 #include "scoreboard.h"
 #include "upgrade.h"
@@ -36,6 +37,7 @@ static int	 encode(struct master *, char *, size_t);
 static void	 set_cloexec_all(struct master *, bool);
 static int	 set_cloexec(int, bool);
 static int	 adopt_worker(struct master *, const char *);
+static int	 adopt_persource(struct master *, int);
 static struct generation *adopted_gen(struct master *, int);
 
 /*
@@ -115,11 +117,12 @@ set_cloexec_all(struct master *m, bool on)
 		(void)set_cloexec(m->cur->ls.l[i].fd, on);
 	(void)set_cloexec(m->pf.fd, on);
 	(void)set_cloexec(scoreboard_fd(m->sb), on);
+	(void)set_cloexec(persource_fd(m->ps), on);
 }
 
 /*
- * "1 pf=FD sb=FD next=GEN L=PROTO,FD,LEN,HEX... W=PID,GEN,KIND,SLOT,BOARD..."
- * L: a listener, with the configured address as raw bytes, so that
+ * "1 pf=FD sb=FD ps=FD next=GEN L=PROTO,FD,LEN,HEX...
+ * W=PID,GEN,KIND,SLOT,BOARD..."  ps: the per-source table; L: a listener, with the configured address as raw bytes, so that
  * "port = 0" entries match again; W: a worker, of any generation.
  */
 static int
@@ -138,8 +141,8 @@ encode(struct master *m, char *buf, size_t len)
 		return -1;						\
 	off += n;							\
 } while (0)
-	PUT("1 pf=%d sb=%d next=%d", m->pf.fd, scoreboard_fd(m->sb),
-	    m->next_gen);
+	PUT("1 pf=%d sb=%d ps=%d next=%d", m->pf.fd, scoreboard_fd(m->sb),
+	    persource_fd(m->ps), m->next_gen);
 	for (i = 0; i < m->cur->ls.n; i++) {
 		li = &m->cur->ls.l[i];
 		if (li->fd == -1)
@@ -165,7 +168,8 @@ encode(struct master *m, char *buf, size_t len)
 /*
  * SIGUSR2 or `echod -s upgrade`: execute the binary at our path anew,
  * under this pid, so systemd keeps tracking it.  Listeners, the locked
- * pid file and the status table stay open across exec; the workers, our
+ * pid file, the status table and the per-source table stay open across
+ * exec; the workers, our
  * children still, are adopted by the new image as a generation that
  * drains once its own first generation serves.  If the new binary or the
  * configuration fails its check, or exec fails, nothing changes.
@@ -238,6 +242,7 @@ upgrade_keep(int *keep, size_t max)
 	for (p = s; (p = strchr(p, ' ')) != NULL && n < max; p++) {
 		if (sscanf(p, " pf=%d", &fd) == 1 ||
 		    sscanf(p, " sb=%d", &fd) == 1 ||
+		    sscanf(p, " ps=%d", &fd) == 1 ||
 		    sscanf(p, " L=%c,%d", &c, &fd) == 2)
 			if (fd > STDERR_FILENO)
 				keep[n++] = fd;
@@ -293,8 +298,28 @@ adopt_worker(struct master *m, const char *s)
 }
 
 /*
+ * The old image's per-source table, so that the connections its workers
+ * still hold count against their sources' limits; a table laid out
+ * otherwise (or none: an image from before it was handed over) is
+ * replaced, and those connections go uncounted until they close.
+ */
+static int
+adopt_persource(struct master *m, int fd)
+{
+	if (fd != -1 && (m->ps = persource_adopt(fd, PERSOURCE_ENTRIES)) !=
+	    NULL)
+		return 0;
+	log_notice("upgrade: a new per-source table; the old workers' "
+	    "connections count against no source's limit");
+	if (fd != -1)
+		(void)close(fd);
+	return (m->ps = persource_create(PERSOURCE_ENTRIES)) != NULL ? 0 : -1;
+}
+
+/*
  * In the new image, before the first generation starts: take over the
- * pid file, the status table and the listeners the old image handed over.
+ * pid file, the status table, the per-source table and the listeners the
+ * old image handed over.
  */
 int
 upgrade_resume(struct master *m, const struct config *cf,
@@ -307,7 +332,7 @@ upgrade_resume(struct master *m, const struct config *cf,
 	size_t i;
 	unsigned int len, k, byte;
 	char c;
-	int fd, sb_fd = -1, n;
+	int fd, sb_fd = -1, ps_fd = -1, n;
 
 	if (s == NULL || strncmp(s, "1 ", 2) != 0) {
 		log_warnx("%s: not from this version of echod", UPGRADE_ENV);
@@ -326,6 +351,8 @@ upgrade_resume(struct master *m, const struct config *cf,
 			m->pf.ino = st.st_ino;
 		} else if (sscanf(p, " sb=%d", &fd) == 1)
 			sb_fd = fd;
+		else if (sscanf(p, " ps=%d", &fd) == 1)
+			ps_fd = fd;
 		else if (sscanf(p, " next=%d", &n) == 1)
 			m->next_gen = n;
 		else if (sscanf(p, " L=%c,%d,%u,%n", &c, &fd, &len, &n) == 3 &&
@@ -357,7 +384,8 @@ upgrade_resume(struct master *m, const struct config *cf,
 		m->sb = scoreboard_create(cf->status_file, SB_SLOTS,
 		    (gid_t)-1);
 	}
-	if (m->sb == NULL || listen_open_all(cf, old, ls) == -1)
+	if (m->sb == NULL || adopt_persource(m, ps_fd) == -1 ||
+	    listen_open_all(cf, old, ls) == -1)
 		return -1;
 	/* A listener the file no longer asks for closes, as on a reload. */
 	listen_close_except(old, ls, true);

@@ -12,8 +12,11 @@
 
 #include <check.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "loadgen.h"
+
+#define WAIT_MS		10000
 
 /* A socket standing in for systemd's NOTIFY_SOCKET, in h->dir. */
 static int
@@ -119,6 +122,57 @@ START_TEST(upgrade_refused_keeps_serving)
 }
 END_TEST
 
+/*
+ * The per-source table goes over to the new image: two connections the
+ * old image's worker holds still count, so a third from the same source
+ * is refused after the upgrade; once one of the two closes (in the old
+ * worker, draining), the source gets its place back.
+ */
+START_TEST(upgrade_keeps_per_source_counts)
+{
+	uint64_t deadline;
+	struct harness h;
+	int fd[3], i;
+
+	harness_start(&h, H_TCP4, "workers = 1;\nshutdown_timeout = 60;\n"
+	    "per_source_exempt = [];\n"
+	    "tcp = { per_source_connections = 2; };");
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_ge(fd[i] = harness_connect(AF_INET, h.tcp4,
+		    WAIT_MS), 0);
+		ck_assert_int_eq(harness_echo(fd[i], "held", 4, false,
+		    WAIT_MS), 0);
+	}
+	harness_mark(&h);
+	harness_signal(&h, SIGUSR2);
+	ck_assert(harness_wait_log(&h, "upgrade complete", 15000));
+	/* The old worker no longer accepts: the new image's decides. */
+	ck_assert(harness_wait_log(&h, "draining 2 connections", WAIT_MS));
+	ck_assert_int_ge(fd[2] = harness_connect(AF_INET, h.tcp4, WAIT_MS),
+	    0);
+	ck_assert_msg(harness_wait_eof(fd[2], WAIT_MS), "a third connection "
+	    "was served: the old image's two were not counted");
+	(void)close(fd[2]);
+	ck_assert(harness_wait_counter(&h, "tcp_refused_limit", 1, WAIT_MS));
+	ck_assert_int_eq(harness_echo(fd[0], "still", 5, false, WAIT_MS), 0);
+	(void)close(fd[0]);
+	/* Released by the old worker when it sees the close: retry till then. */
+	deadline = clock_now_ms() + WAIT_MS;
+	for (;;) {
+		ck_assert_msg(clock_now_ms() < deadline, "the source's place "
+		    "never came back");
+		ck_assert_int_ge(fd[0] = harness_connect(AF_INET, h.tcp4,
+		    WAIT_MS), 0);
+		if (harness_echo(fd[0], "back", 4, false, 1000) == 0)
+			break;
+		(void)close(fd[0]);
+	}
+	(void)close(fd[0]);
+	(void)close(fd[1]);
+	harness_stop(&h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -130,6 +184,7 @@ main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, upgrade_loses_no_connection);
 	tcase_add_test(tc, upgrade_refused_keeps_serving);
+	tcase_add_test(tc, upgrade_keeps_per_source_counts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

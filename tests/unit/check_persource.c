@@ -3,6 +3,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -125,6 +126,41 @@ START_TEST(persource_full_set_fails_open)
 }
 END_TEST
 
+/*
+ * An upgrade maps the old image's table from its descriptor: the counts
+ * and the seed that places them are there, a release in either mapping
+ * shows in the other, and a table of another size is refused.
+ */
+START_TEST(persource_adopted_by_descriptor)
+{
+	struct persource *ps = persource_create(1024), *again;
+	struct addr_key a = key(0x0a000001);
+	int slot[2], fd;
+
+	ck_assert_ptr_nonnull(ps);
+	ck_assert_int_eq(persource_admit(ps, &a, 2, 0, 0, &slot[0]),
+	    PERSOURCE_OK);
+	ck_assert_int_eq(persource_admit(ps, &a, 2, 0, 0, &slot[1]),
+	    PERSOURCE_OK);
+	ck_assert_int_ge(fd = dup(persource_fd(ps)), 0);
+	errno = 0;
+	ck_assert_ptr_null(persource_adopt(fd, 4096));
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_ptr_nonnull(again = persource_adopt(fd, 1024));
+	ck_assert_int_eq(persource_fd(again), fd);
+	ck_assert_int_eq(persource_conns(again, &a), 2);
+	ck_assert_int_eq(persource_admit(again, &a, 2, 0, 0, &slot[1]),
+	    PERSOURCE_LIMIT);
+	persource_release(ps, slot[0]);
+	ck_assert_int_eq(persource_conns(again, &a), 1);
+	ck_assert_int_eq(persource_admit(again, &a, 2, 0, 0, &slot[0]),
+	    PERSOURCE_OK);
+	ck_assert_int_eq(persource_conns(ps, &a), 2);
+	persource_destroy(again);
+	persource_destroy(ps);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -139,6 +175,7 @@ main(void)
 	tcase_add_test(tc, persource_no_limit_counts_nothing);
 	tcase_add_test(tc, persource_is_shared_across_fork);
 	tcase_add_test(tc, persource_full_set_fails_open);
+	tcase_add_test(tc, persource_adopted_by_descriptor);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
