@@ -39,10 +39,19 @@ buf_get_large(struct buf_pool *p)
 	return shelf_get(&p->large);
 }
 
+/*
+ * Each size back to its own shelf.  A buffer of another size is none of
+ * the pool's: shelved, the next buf_get would lend it as 16 KiB.
+ */
 void
 buf_put(struct buf_pool *p, struct buf *b)
 {
-	shelf_put(b->cap == BUF_LARGE ? &p->large : &p->small, b);
+	if (b->cap == BUF_LARGE)
+		shelf_put(&p->large, b);
+	else if (b->cap == BUF_SIZE)
+		shelf_put(&p->small, b);
+	else
+		free(b);
 }
 
 static void
@@ -91,7 +100,9 @@ shelf_get(struct buf_shelf *s)
 static void
 shelf_put(struct buf_shelf *s, struct buf *b)
 {
-	s->nlent--;
+	/* Never below zero: that would refuse every buf_get from then on. */
+	if (s->nlent > 0)
+		s->nlent--;
 	if (s->nfree >= s->max_free) {
 		free(b);
 		return;

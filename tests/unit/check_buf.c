@@ -87,6 +87,34 @@ START_TEST(buf_pool_lends_large_up_to_the_cap)
 }
 END_TEST
 
+/*
+ * A buffer of neither size is freed, not shelved (the next buf_get would
+ * lend it as 16 KiB), and a put with nothing lent leaves the count at 0
+ * rather than wrapping it (which would refuse every buf_get after).
+ */
+START_TEST(buf_pool_refuses_foreign_buffers)
+{
+	struct buf_pool p;
+	struct buf *odd, *a;
+
+	buf_pool_init(&p, 4, 2);
+	ck_assert_ptr_nonnull(odd = malloc(sizeof(*odd) + 4096));
+	odd->cap = 4096;
+	buf_put(&p, odd);
+	ck_assert_uint_eq(p.small.nfree, 0);
+	ck_assert_uint_eq(p.large.nfree, 0);
+	ck_assert_uint_eq(p.small.nlent, 0);
+	ck_assert_ptr_nonnull(a = malloc(sizeof(*a) + BUF_SIZE));
+	a->cap = BUF_SIZE;
+	buf_put(&p, a);
+	ck_assert_uint_eq(p.small.nlent, 0);
+	ck_assert_ptr_nonnull(a = buf_get(&p));
+	ck_assert_uint_eq(p.small.nlent, 1);
+	buf_put(&p, a);
+	buf_pool_clear(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -99,6 +127,7 @@ main(void)
 	tcase_add_test(tc, buf_pool_recycles_returned_buffers);
 	tcase_add_test(tc, buf_pool_keeps_at_most_max_free);
 	tcase_add_test(tc, buf_pool_lends_large_up_to_the_cap);
+	tcase_add_test(tc, buf_pool_refuses_foreign_buffers);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
