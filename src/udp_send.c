@@ -26,6 +26,8 @@
  */
 #define GSO_SEGMENT_MAX	1232
 #define GSO_RUN_MAX	64	/* UDP_MAX_SEGMENTS of older kernels */
+#define GSO_FAILS_MAX	8	/* refused in a row: segmentation is off */
+#define GSO_PAUSE_MS	60000	/* then tried again after this long */
 
 static int	 plan(struct worker_udp *, int);
 static bool	 same_route(const struct msghdr *, const struct msghdr *);
@@ -39,6 +41,7 @@ struct tally {
 
 static void	 send_alone(struct worker_udp *, int, const struct msghdr *,
 		    struct tally *);
+static bool	 gso_on(struct worker_udp *);
 static void	 gso_failed(struct worker_udp *, int);
 static void	 not_answered(struct worker_udp *, const char *, size_t);
 static void	 count_sent(struct tally *, const struct msghdr *);
@@ -80,7 +83,7 @@ plan(struct worker_udp *wu, int nout)
 		h = &wu->out[i].msg_hdr;
 		len = h->msg_iov[0].iov_len;
 		j = i + 1;
-		if (!wu->gso_off && len > 0 && len <= GSO_SEGMENT_MAX)
+		if (len > 0 && len <= GSO_SEGMENT_MAX && gso_on(wu))
 			while (j < nout && j - i < GSO_RUN_MAX &&
 			    same_route(h, &wu->out[j].msg_hdr))
 				j++;
@@ -135,8 +138,12 @@ udp_send_replies(struct worker_udp *wu, int fd, int nout)
 	for (i = 0; i < m; i++) {
 		sent = sendmmsg(fd, wu->send + i, (unsigned)(m - i),
 		    MSG_DONTWAIT);
-		for (k = 0; k < sent; k++)
-			count_sent(&t, &wu->send[i + k].msg_hdr);
+		for (k = 0; k < sent; k++) {
+			g = &wu->send[i + k].msg_hdr;
+			count_sent(&t, g);
+			if (g->msg_iovlen > 1)
+				wu->gso_fails = 0;
+		}
 		if (sent > 0) {
 			i += sent - 1;
 			continue;
@@ -187,19 +194,39 @@ send_alone(struct worker_udp *wu, int fd, const struct msghdr *g,
 	}
 }
 
+/* Replies are joined unless segmentation was refused lately. */
+static bool
+gso_on(struct worker_udp *wu)
+{
+	if (wu->gso_resume_ms == 0)
+		return true;
+	if (wu->now_ms < wu->gso_resume_ms)
+		return false;
+	wu->gso_resume_ms = 0;
+	wu->gso_fails = 0;
+	return true;
+}
+
 /*
- * EMSGSIZE is this path's MTU; anything else (EIO: a device that cannot
- * checksum; EINVAL, ENOPROTOOPT: a kernel without UDP GSO) will not get
- * better: join no more replies.
+ * A joined send refused goes again one datagram at a time, and most
+ * refusals belong to one peer's path, not to the kernel: EMSGSIZE (EINVAL
+ * before Linux 6.5) for the path's MTU, EIO through IPsec or out of a
+ * device that cannot checksum, EPERM or EACCES from a firewall, an
+ * unreachable route.  Turning segmentation off for one of them would cost
+ * every other peer.  GSO_FAILS_MAX in a row, with no joined send going
+ * through between them, say it fails for this host's traffic: join no
+ * replies for GSO_PAUSE_MS, then try again, so that a while with only a
+ * refused peer talking does not end it for good.
  */
 static void
 gso_failed(struct worker_udp *wu, int err)
 {
-	if (err == EMSGSIZE || wu->gso_off)
+	if (++wu->gso_fails < GSO_FAILS_MAX)
 		return;
-	wu->gso_off = true;
-	log_notice("UDP segmentation offload refused (%s): sending each "
-	    "reply on its own from now on", strerror(err));
+	wu->gso_resume_ms = wu->now_ms + GSO_PAUSE_MS;
+	log_notice("UDP segmentation offload refused %d times in a row (%s): "
+	    "sending each reply on its own for %d s", GSO_FAILS_MAX,
+	    strerror(err), GSO_PAUSE_MS / 1000);
 }
 
 static void

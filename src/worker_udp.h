@@ -50,7 +50,8 @@ struct worker_udp {
 				    CMSG_SPACE(sizeof(uint16_t))];
 		struct cmsghdr	 align;
 	}			 gso_cmsg[UDP_BATCH];
-	bool			 gso_off;	/* the kernel refused it */
+	int			 gso_fails;	/* joined sends refused in a row */
+	uint64_t		 gso_resume_ms;	/* 0: replies are joined */
 	unsigned char		*payload;	/* UDP_BATCH * UDP_DGRAM_MAX */
 	uint64_t		 logged[STAT_N];	/* counts at the last log */
 	int			 beat_ms;	/* longest wait, see monitor.c */

@@ -481,28 +481,45 @@ assert_burst_answered(int fd, const char *tag)
 }
 
 /*
- * A kernel or device that refuses a segmented send (EIO: no checksum
- * offload; EINVAL: no UDP GSO): its datagrams go again one by one, none
- * lost, and replies are no longer joined, said once.
+ * A segmented send refused (EIO: out of a device that cannot checksum,
+ * or through IPsec) goes again one datagram at a time, none lost.  Now
+ * and then it is one peer's path: replies are still joined, and nothing
+ * is said.  Eight in a row, none going through between them, are the
+ * host's: no joined sends for a while, said once.
  */
 START_TEST(faults_sendmmsg_segmentation_refused)
 {
 	struct harness h;
+	char tag[16];
 	pid_t udp;
-	int fd;
+	int fd, i;
 
 	start_faulty(&h, H_UDP4, "workers = 1;\nworker_timeout = 0;");
 	udp = worker_pid(&h, "udp");
 	ck_assert_int_ge(fd = harness_udp_socket(AF_INET), 0);
 	harness_mark(&h);
 	arm(&h, FAULT_SENDMMSG, EIO, 1, udp);
-	send_burst(fd, h.udp4, udp, "first");
-	assert_burst_answered(fd, "first");
-	ck_assert_uint_eq(h.fault->rule[FAULT_SENDMMSG].hits, 1);
-	ck_assert(harness_wait_log(&h, "UDP segmentation offload refused "
-	    "(Input/output error)", WAIT_MS));
-	send_burst(fd, h.udp4, udp, "second");
-	assert_burst_answered(fd, "second");
+	send_burst(fd, h.udp4, udp, "once");
+	assert_burst_answered(fd, "once");
+	/* Joined, and through: the count of refusals in a row starts again. */
+	send_burst(fd, h.udp4, udp, "then");
+	assert_burst_answered(fd, "then");
+	arm(&h, FAULT_SENDMMSG, EIO, 7, udp);
+	for (i = 0; i < 7; i++) {
+		(void)snprintf(tag, sizeof(tag), "row%d", i);
+		send_burst(fd, h.udp4, udp, tag);
+		assert_burst_answered(fd, tag);
+	}
+	ck_assert_uint_eq(h.fault->rule[FAULT_SENDMMSG].hits, 8);
+	ck_assert_int_eq(harness_log_count(&h, "segmentation offload"), 0);
+	arm(&h, FAULT_SENDMMSG, EIO, 1, udp);
+	send_burst(fd, h.udp4, udp, "eighth");
+	assert_burst_answered(fd, "eighth");
+	ck_assert(harness_wait_log(&h, "UDP segmentation offload refused 8 "
+	    "times in a row (Input/output error)", WAIT_MS));
+	send_burst(fd, h.udp4, udp, "after");
+	assert_burst_answered(fd, "after");
+	ck_assert_uint_eq(h.fault->rule[FAULT_SENDMMSG].hits, 9);
 	ck_assert_int_eq(harness_log_count(&h, "segmentation offload"), 1);
 	ck_assert_int_eq(harness_log_count(&h, "not answered"), 0);
 	(void)close(fd);
