@@ -105,9 +105,10 @@ proxy_admit(struct worker_tcp *wt, struct conn_entry *e,
 	enum stat_id why;
 	int slot;
 
+	/* Never accepted: refused for its header, like one that fails it. */
 	if (ss->ss_family == AF_UNSPEC &&
 	    getpeername(e->c.fd, (struct sockaddr *)ss, &len) == -1) {
-		tcp_conn_drop(wt, e, CONN_END_ERROR);
+		tcp_conn_drop(wt, e, CONN_END_PROXY);
 		return;
 	}
 	log_debug("fd %d is %s (PROXY header)", e->c.fd,

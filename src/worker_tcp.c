@@ -151,11 +151,18 @@ fail:
 
 /*
  * The one way a connection ends: the reason is logged and counted here.
- * Closing the descriptor also removes it from the epoll set.
+ * Closing the descriptor also removes it from the epoll set.  One still
+ * waiting for its PROXY header was never accepted (tcp_admit.c), so
+ * however it ends it counts as refused for its header: accepted stays
+ * the sum of the closed counts and the open connections.
  */
 void
 tcp_conn_drop(struct worker_tcp *wt, struct conn_entry *e, enum conn_end why)
 {
+	if (e->proxy_wait && (why == CONN_END_CLIENT ||
+	    why == CONN_END_ERROR || why == CONN_END_IDLE ||
+	    why == CONN_END_SHUTDOWN))
+		why = CONN_END_PROXY;
 	log_debug("fd %d closed (%s) after %llu bytes", e->c.fd,
 	    conn_end_name(why), (unsigned long long)e->c.bytes);
 	scoreboard_count(wt->we->sb, wt->we->board, closed_stat[why], 1);
@@ -352,9 +359,12 @@ tcp_exit(struct worker_tcp *wt, const char *why)
 	 * close_all would, and atexit work (a sanitizer's leak scan) must
 	 * not delay the port's release.
 	 */
-	if (wt->want_quit)
-		scoreboard_count(sb, b, STAT_TCP_CLOSED_SHUTDOWN, wt->tab.n);
-	else
+	if (wt->want_quit) {
+		scoreboard_count(sb, b, STAT_TCP_CLOSED_SHUTDOWN,
+		    (uint64_t)(wt->tab.n - wt->nproxy_wait));
+		scoreboard_count(sb, b, STAT_TCP_REFUSED_PROXY,
+		    (uint64_t)wt->nproxy_wait);
+	} else
 		close_all(wt);
 	log_info("exiting (%s): accepted %llu connections; closed %llu by "
 	    "the client, %llu on an error, %llu idle, %llu at shutdown", why,
@@ -401,7 +411,8 @@ worker_tcp_run(const struct worker_env *we)
 		if (wt.draining && wt.now_ms >= wt.drain_deadline_ms)
 			tcp_exit(&wt, "shutdown timeout");
 		tcp_update_accepting(&wt);
-		tcp_set_idle(&wt, wt.listening);
+		/* With connections queued, the next wait returns at once. */
+		tcp_set_idle(&wt, wt.listening && wt.tab.runq == NULL);
 		n = epoll_wait(wt.epfd, events, MAX_EVENTS, next_timeout(&wt));
 		if (n == -1 && errno != EINTR)
 			fatal("epoll_wait");

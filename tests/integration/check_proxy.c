@@ -358,6 +358,28 @@ START_TEST(haproxy_in_front_of_two_instances)
 }
 END_TEST
 
+/*
+ * A connection that never sends its header was never accepted: ended by
+ * the idle timeout (1 s, before the header's 5 s), it counts as refused
+ * for its header, not as an accepted connection closed idle, so accepted
+ * stays the closed counts plus those open.
+ */
+START_TEST(proxy_headerless_idle_counts_as_refused)
+{
+	struct harness h;
+	int fd;
+
+	start_proxied(&h, "tcp = { idle_timeout = 1; };");
+	ck_assert_int_ge(fd = connect_from("127.0.0.1", h.tcp4), 0);
+	ck_assert(closed_by_server(fd, 3 * WAIT_MS));
+	(void)close(fd);
+	ck_assert(harness_wait_counter(&h, "tcp_refused_proxy", 1, WAIT_MS));
+	ck_assert_int_eq(harness_counter(&h, "tcp_closed_idle"), 0);
+	ck_assert_int_eq(harness_counter(&h, "tcp_accepted"), 0);
+	harness_stop(&h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -369,6 +391,7 @@ main(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, proxy_header_names_the_client);
 	tcase_add_test(tc, proxy_limits_apply_to_the_header_client);
+	tcase_add_test(tc, proxy_headerless_idle_counts_as_refused);
 	tcase_add_test(tc, proxy_ipv6_sources_count_by_prefix);
 	tcase_add_test(tc, haproxy_in_front_of_two_instances);
 	suite_add_tcase(s, tc);
