@@ -1,11 +1,16 @@
 /* check_conn.c: the echo state machine: order, back-pressure, half-close. */
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
+
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -271,6 +276,428 @@ START_TEST(conn_streaming_moves_to_a_large_buffer)
 }
 END_TEST
 
+/* Makes the connection a streaming one, drained: it borrows large next. */
+static void
+pair_stream(struct pair *p)
+{
+	static unsigned char in[BUF_SIZE], out[BUF_SIZE];
+	int sz = 1 << 20;
+	bool moved;
+
+	memset(in, 's', sizeof(in));
+	(void)setsockopt(p->peer, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	(void)setsockopt(p->c.fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	ck_assert_int_eq(send(p->peer, in, sizeof(in), 0), sizeof(in));
+	ck_assert_int_eq(conn_run(&p->c, &p->pool, CONN_BUDGET, &moved),
+	    CONN_IDLE);
+	ck_assert(p->c.streams);
+	ck_assert_uint_eq(peer_read(p, out, sizeof(out)), sizeof(out));
+	ck_assert_ptr_null(p->c.b);
+	ck_assert_uint_eq(p->pool.large.nlent, 0);
+}
+
+/*
+ * A worker lends at most max_large large buffers, so one that closing a
+ * connection failed to give back would be gone for good: here the only
+ * one.  It must go back to the large shelf whether the connection held
+ * bytes in it (a client gone while its echo was blocked) or not (dropped
+ * while queued after CONN_MORE).
+ */
+START_TEST(conn_close_returns_a_large_buffer)
+{
+	struct pair p;
+	static unsigned char in[BUF_LARGE];
+	int small = 4096;
+	bool moved;
+
+	memset(in, 'L', sizeof(in));
+	/* Bytes pending: echo blocked by a client that does not read. */
+	pair_open(&p);
+	pair_stream(&p);
+	(void)setsockopt(p.c.fd, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof(small));
+	ck_assert_int_eq(send(p.peer, in, sizeof(in), 0), sizeof(in));
+	p.c.can_read = true;	/* as the edge would */
+	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
+	    CONN_IDLE);
+	ck_assert_ptr_nonnull(p.c.b);
+	ck_assert_uint_eq(p.c.b->cap, BUF_LARGE);
+	ck_assert_uint_gt(buf_pending(p.c.b), 0);
+	ck_assert_uint_eq(p.pool.large.nlent, 1);
+	conn_close(&p.c, &p.pool);
+	ck_assert_ptr_null(p.c.b);
+	ck_assert_uint_eq(p.pool.large.nlent, 0);
+	ck_assert_uint_eq(p.pool.large.nfree, 1);
+	ck_assert_uint_eq(p.pool.small.nlent, 0);
+	pair_close(&p);
+
+	/* Empty: budget spent, closed before its next turn. */
+	pair_open(&p);
+	pair_stream(&p);
+	ck_assert_int_eq(send(p.peer, in, sizeof(in), 0), sizeof(in));
+	p.c.can_read = true;
+	ck_assert_int_eq(conn_run(&p.c, &p.pool, 1, &moved), CONN_MORE);
+	ck_assert_ptr_nonnull(p.c.b);
+	ck_assert_uint_eq(p.c.b->cap, BUF_LARGE);
+	ck_assert_uint_eq(p.pool.large.nlent, 1);
+	conn_close(&p.c, &p.pool);
+	ck_assert_uint_eq(p.pool.large.nlent, 0);
+	ck_assert_uint_eq(p.pool.large.nfree, 1);
+	pair_close(&p);
+}
+END_TEST
+
+/* Loopback TCP, port 0: sv[0] echod's end (non-blocking), sv[1] the peer's. */
+static void
+tcp_pair(int sv[2])
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int l;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = 0;	/* ephemeral */
+	ck_assert_int_ge(l = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &len), 0);
+	ck_assert_int_ge(sv[1] = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(connect(sv[1], (struct sockaddr *)&sin,
+	    sizeof(sin)), 0);
+	ck_assert_int_ge(sv[0] = accept4(l, NULL, NULL, SOCK_NONBLOCK), 0);
+	(void)close(l);
+}
+
+/*
+ * Takes what epoll has for the connection as the worker's conn_event
+ * does: a flag is set only when an edge says so, never because a test
+ * hopes the kernel is ready.  Returns the events, 0 if none came.
+ */
+static uint32_t
+edge_take(int ep, struct conn *c, int timeout)
+{
+	struct epoll_event ev;
+	int n;
+
+	ck_assert_int_ge(n = epoll_wait(ep, &ev, 1, timeout), 0);
+	if (n == 0)
+		return 0;
+	if (ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI))
+		c->must_drain = true;
+	if (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI))
+		c->can_read = true;
+	if (ev.events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		c->can_write = true;
+	return ev.events;
+}
+
+/* Waits up to a second for an edge with any of `want`: those that came. */
+static uint32_t
+edge_wait(int ep, struct conn *c, uint32_t want)
+{
+	uint32_t ev = 0;
+	int i;
+
+	for (i = 0; i < 10 && (ev & want) == 0; i++)
+		ev |= edge_take(ep, c, 100);
+	return ev & want;
+}
+
+/* Registered once, edge-triggered, as worker_tcp.c registers it. */
+static int
+edge_open(const struct conn *c)
+{
+	struct epoll_event ev;
+	int ep;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+	ck_assert_int_ge(ep = epoll_create1(EPOLL_CLOEXEC), 0);
+	ck_assert_int_eq(epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev), 0);
+	return ep;
+}
+
+/*
+ * A peer sending `len` bytes of `in` through a connection driven only
+ * by its edges, and reading what comes back into `out` while `reading`.
+ * Nothing sets a flag but an edge: a flag conn.c clears while the
+ * kernel still has bytes for it loses them, and the flow stops.
+ */
+struct flow {
+	struct pair	 p;
+	int		 ep;
+	const unsigned char *in;
+	unsigned char	*out;
+	size_t		 len;
+	size_t		 sent;
+	size_t		 got;
+	bool		 shut;		/* FIN after the last byte, */
+	bool		 fin;		/* and it was sent */
+	bool		 reading;
+	bool		 more;		/* CONN_MORE: runs again, edge or not */
+	bool		 done;		/* CONN_DONE came: closed */
+	bool		 peer_eof;	/* the end came before every byte */
+	uint64_t	 done_bytes;	/* echoed when CONN_DONE came */
+	size_t		 runs;
+	size_t		 eof_pending;	/* runs ended at EOF, bytes held */
+};
+
+static void
+flow_open(struct flow *f, const unsigned char *in, unsigned char *out,
+    size_t len, bool shut, bool tcp)
+{
+	int sv[2], sz = 1 << 20;
+
+	memset(f, 0, sizeof(*f));
+	if (tcp) {
+		tcp_pair(sv);
+		ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+		buf_pool_init(&f->p.pool, 4, 1);
+		conn_init(&f->p.c, sv[0]);
+		f->p.c.can_read = true;
+		f->p.peer = sv[1];
+	} else
+		pair_open(&f->p);
+	/* The peer can queue a lot before anybody reads; echod cannot. */
+	(void)setsockopt(f->p.peer, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	f->ep = edge_open(&f->p.c);
+	f->in = in;
+	f->out = out;
+	f->len = len;
+	f->shut = shut;
+}
+
+static void
+flow_close(struct flow *f)
+{
+	pair_close(&f->p);
+	(void)close(f->ep);
+}
+
+/*
+ * One turn: wait up to `timeout` ms for the peer or an edge, then let
+ * each do what it can.  False if nothing was ready.
+ */
+static bool
+flow_step(struct flow *f, int timeout)
+{
+	struct pollfd pfd[2];
+	enum conn_status st;
+	ssize_t n;
+	bool moved;
+	int ready;
+
+	pfd[0].fd = f->p.peer;
+	pfd[0].events = (f->reading ? POLLIN : 0) |
+	    (f->sent < f->len ? POLLOUT : 0);
+	pfd[1].fd = f->ep;
+	pfd[1].events = POLLIN;
+	pfd[0].revents = pfd[1].revents = 0;
+	ck_assert_int_ge(ready = poll(pfd, 2, f->more ? 0 : timeout), 0);
+	if (pfd[0].revents & POLLOUT)
+		while (f->sent < f->len && (n = send(f->p.peer,
+		    f->in + f->sent, f->len - f->sent, MSG_NOSIGNAL)) > 0)
+			f->sent += n;
+	if (f->shut && !f->fin && f->sent == f->len) {
+		ck_assert_int_eq(shutdown(f->p.peer, SHUT_WR), 0);
+		f->fin = true;
+	}
+	if (pfd[0].revents & POLLIN) {
+		n = -1;
+		while (f->got < f->len && (n = recv(f->p.peer,
+		    f->out + f->got, f->len - f->got, 0)) > 0)
+			f->got += n;
+		if (f->got < f->len && n == 0)
+			f->peer_eof = true;
+	}
+	if (f->done || (!f->more && !(pfd[1].revents & POLLIN)))
+		return ready > 0;
+	(void)edge_take(f->ep, &f->p.c, 0);
+	st = conn_run(&f->p.c, &f->p.pool, CONN_BUDGET, &moved);
+	f->runs++;
+	ck_assert_int_ne(st, CONN_STALLED);
+	f->more = st == CONN_MORE;
+	if (st == CONN_DONE) {
+		f->done = true;
+		f->done_bytes = f->p.c.bytes;
+		conn_close(&f->p.c, &f->p.pool);
+	} else if (f->p.c.read_eof && f->p.c.b != NULL &&
+	    buf_pending(f->p.c.b) > 0)
+		f->eof_pending++;
+	return true;
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t), 0);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * Runs the flow until every byte is back (and, with a FIN, the
+ * connection done), in at most `steps` turns and 10 seconds (it takes
+ * milliseconds; the rest is for a loaded machine): an edge lost stops
+ * the flow, and the bound turns that hang into a failure.
+ */
+static void
+flow_finish(struct flow *f, size_t steps)
+{
+	struct timespec t0;
+	size_t i;
+
+	ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+	f->reading = true;
+	for (i = 0; !f->peer_eof &&
+	    (f->got < f->len || f->more || (f->shut && !f->done)); i++) {
+		ck_assert_msg(i < steps && ms_since(&t0) < 10000,
+		    "stuck after %zu turns: %zu of %zu bytes back, "
+		    "can_read %d can_write %d", i, f->got, f->len,
+		    f->p.c.can_read, f->p.c.can_write);
+		(void)flow_step(f, 100);
+	}
+}
+
+static void
+fill(unsigned char *in, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		in[i] = (unsigned char)(i * 11 + i / 241);
+}
+
+/*
+ * A client that sends a lot, half-closes and only then reads: echod reads
+ * the end of file while its writes still say EAGAIN, with bytes held.  It
+ * must not take that EOF for the end: CONN_DONE comes only once every
+ * byte went back, in order.
+ */
+START_TEST(conn_half_close_waits_for_blocked_writes)
+{
+	static unsigned char in[300000], out[300000];
+	struct flow f;
+	size_t i;
+
+	fill(in, sizeof(in));
+	flow_open(&f, in, out, sizeof(in), true, false);
+	/* The peer sends it all and its FIN, reading nothing. */
+	for (i = 0; i < 10000 && flow_step(&f, 0); i++)
+		;
+	ck_assert_uint_lt(i, 10000);
+	ck_assert(f.fin);
+	ck_assert(!f.done);
+	ck_assert(!f.p.c.can_write);	/* echod's writes hit EAGAIN */
+	ck_assert_ptr_nonnull(f.p.c.b);
+	ck_assert_uint_gt(buf_pending(f.p.c.b), 0);
+	ck_assert_uint_lt(f.p.c.bytes, sizeof(in));
+	/* Now it reads. */
+	flow_finish(&f, 5000);
+	ck_assert(f.done);
+	ck_assert(!f.p.c.failed);
+	ck_assert(f.p.c.read_eof);
+	ck_assert_uint_eq(f.done_bytes, sizeof(in));
+	ck_assert_uint_gt(f.eof_pending, 0);	/* EOF came with bytes held */
+	ck_assert_uint_eq(f.got, sizeof(in));
+	ck_assert_mem_eq(out, in, sizeof(in));
+	/* Then the end of file, and not a byte more. */
+	ck_assert_int_eq(recv(f.p.peer, out, 1, 0), 0);
+	ck_assert_uint_eq(f.p.pool.large.nlent, 0);
+	ck_assert_uint_eq(f.p.pool.small.nlent, 0);
+	flow_close(&f);
+}
+END_TEST
+
+/*
+ * Streams a megabyte through a connection told only what epoll says,
+ * over a socketpair or loopback TCP, whose edges differ: a flag cleared
+ * while the kernel still had bytes (or room) for it would leave the flow
+ * waiting for an edge that never comes.  Turns and time are bounded, so
+ * that fails instead of hanging.
+ */
+static void
+stream_on_edges(bool tcp)
+{
+	static unsigned char in[1 << 20], out[1 << 20];
+	struct flow f;
+
+	fill(in, sizeof(in));
+	flow_open(&f, in, out, sizeof(in), false, tcp);
+	flow_finish(&f, 5000);
+	ck_assert_uint_eq(f.got, sizeof(in));
+	ck_assert_mem_eq(out, in, sizeof(in));
+	ck_assert_uint_eq(f.p.c.bytes, sizeof(in));
+	ck_assert(!f.done);
+	ck_assert(f.p.c.streams);
+	/* Drained: nothing lent. */
+	ck_assert_ptr_null(f.p.c.b);
+	ck_assert_uint_eq(f.p.pool.large.nlent, 0);
+	ck_assert_uint_eq(f.p.pool.small.nlent, 0);
+	flow_close(&f);
+}
+
+/* The edge-triggered flags, honestly: nothing sets them but an edge. */
+START_TEST(conn_streams_on_edges_alone)
+{
+	stream_on_edges(false);
+	stream_on_edges(true);
+}
+END_TEST
+
+/*
+ * A client that resets an idle connection (SO_LINGER 0, then close):
+ * recv says ECONNRESET, which is no EOF and no retry.  conn_run finishes
+ * it as failed, so the worker counts a reset, not a client that closed,
+ * and closing it leaves nothing lent.
+ */
+START_TEST(conn_fails_when_peer_resets)
+{
+	struct linger lg = { 1, 0 };
+	struct pollfd pfd;
+	struct buf_pool pool;
+	struct conn c;
+	unsigned char out[8];
+	int sv[2], ep;
+	bool moved;
+
+	tcp_pair(sv);
+	buf_pool_init(&pool, 4, 1);
+	conn_init(&c, sv[0]);
+	ep = edge_open(&c);
+	/* One echo first: a connection in use, then idle. */
+	ck_assert_int_eq(send(sv[1], "ping", 4, 0), 4);
+	ck_assert_uint_ne(edge_wait(ep, &c, EPOLLIN), 0);
+	ck_assert_int_eq(conn_run(&c, &pool, CONN_BUDGET, &moved), CONN_IDLE);
+	pfd.fd = sv[1];
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 1000), 1);
+	ck_assert_int_eq(recv(sv[1], out, sizeof(out), MSG_DONTWAIT), 4);
+	ck_assert_mem_eq(out, "ping", 4);
+	ck_assert_ptr_null(c.b);
+	/* Nothing pending on echod's side: the reset. */
+	ck_assert_int_eq(setsockopt(sv[1], SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	ck_assert_int_eq(close(sv[1]), 0);
+	ck_assert_uint_ne(edge_wait(ep, &c, EPOLLERR | EPOLLHUP), 0);
+	ck_assert(c.must_drain && c.can_read);
+	ck_assert_int_eq(conn_run(&c, &pool, CONN_BUDGET, &moved), CONN_DONE);
+	ck_assert(c.failed);
+	ck_assert(!c.read_eof);
+	ck_assert_ptr_null(conn_stall_call(&c));
+	ck_assert_uint_eq(c.bytes, 4);
+	conn_close(&c, &pool);
+	ck_assert_uint_eq(pool.small.nlent, 0);
+	ck_assert_uint_eq(pool.large.nlent, 0);
+	buf_pool_clear(&pool);
+	(void)close(ep);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -288,6 +715,10 @@ main(void)
 	tcase_add_test(tc, conn_waits_for_the_kernel_when_nothing_to_do);
 	tcase_add_test(tc, conn_finishes_when_peer_vanishes);
 	tcase_add_test(tc, conn_streaming_moves_to_a_large_buffer);
+	tcase_add_test(tc, conn_close_returns_a_large_buffer);
+	tcase_add_test(tc, conn_half_close_waits_for_blocked_writes);
+	tcase_add_test(tc, conn_streams_on_edges_alone);
+	tcase_add_test(tc, conn_fails_when_peer_resets);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
