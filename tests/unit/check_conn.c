@@ -347,6 +347,51 @@ START_TEST(conn_close_returns_a_large_buffer)
 }
 END_TEST
 
+/*
+ * A read that fills the rest of a partly used buffer is no short read:
+ * the socket may hold more, and no new edge will say so.  The buffer
+ * holds 10,000 bytes it cannot write yet (the last send said EAGAIN);
+ * 10,000 more arrive and 6,384 fit.  can_read stays set, and once
+ * writing resumes the other 3,616 come back too, with no new edge.
+ */
+START_TEST(conn_read_filling_the_rest_keeps_reading)
+{
+	static unsigned char in[20000], out[20000];
+	int big = 1 << 18;
+	struct pair p;
+	size_t i, got = 0;
+	bool moved;
+
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i * 13 + i / 239);
+	pair_open(&p);
+	(void)setsockopt(p.peer, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	p.c.can_write = false;	/* as after a send that said EAGAIN */
+	ck_assert_int_eq(send(p.peer, in, 10000, 0), 10000);
+	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
+	    CONN_IDLE);
+	ck_assert_ptr_nonnull(p.c.b);
+	ck_assert_uint_eq(buf_pending(p.c.b), 10000);
+	ck_assert(!p.c.can_read);	/* short: the socket was drained */
+	ck_assert_int_eq(send(p.peer, in + 10000, 10000, 0), 10000);
+	p.c.can_read = true;		/* the edge those bytes raise */
+	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
+	    CONN_IDLE);
+	ck_assert_uint_eq(buf_pending(p.c.b), BUF_SIZE);
+	ck_assert_msg(p.c.can_read, "can_read cleared with %d bytes still "
+	    "in the socket", 20000 - BUF_SIZE);
+	/* The peer reads: each time, room for echod's send (EPOLLOUT). */
+	for (i = 0; i < 1000 && got < sizeof(out); i++) {
+		p.c.can_write = true;
+		(void)conn_run(&p.c, &p.pool, CONN_BUDGET, &moved);
+		got += peer_read(&p, out + got, sizeof(out) - got);
+	}
+	ck_assert_uint_eq(got, sizeof(out));
+	ck_assert_mem_eq(out, in, sizeof(in));
+	pair_close(&p);
+}
+END_TEST
+
 /* Loopback TCP, port 0: sv[0] echod's end (non-blocking), sv[1] the peer's. */
 static void
 tcp_pair(int sv[2])
@@ -719,6 +764,7 @@ main(void)
 	tcase_add_test(tc, conn_half_close_waits_for_blocked_writes);
 	tcase_add_test(tc, conn_streams_on_edges_alone);
 	tcase_add_test(tc, conn_fails_when_peer_resets);
+	tcase_add_test(tc, conn_read_filling_the_rest_keeps_reading);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
