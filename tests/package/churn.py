@@ -102,8 +102,20 @@ def churner():
             time.sleep(0.01)
 
 
-signal.signal(signal.SIGTERM, lambda *_: stop.set())
-signal.signal(signal.SIGINT, lambda *_: stop.set())
+# The handler only notes the signal; the main loop sets `stop`. Calling
+# stop.set() in the handler deadlocked: the handler runs in the main
+# thread, which may hold the Event's lock inside stop.wait() right then
+# (the lock is not reentrant), and the test waited forever on churn.py.
+term = False
+
+
+def on_signal(*_):
+    global term
+    term = True
+
+
+signal.signal(signal.SIGTERM, on_signal)
+signal.signal(signal.SIGINT, on_signal)
 ready = threading.Semaphore(0)
 threads = [threading.Thread(target=persistent, args=(ready,))
            for _ in range(npersist)]
@@ -114,10 +126,12 @@ for _ in range(npersist):
     ready.acquire()
 print("ready", flush=True)
 deadline = time.monotonic() + max_s
-while not stop.wait(0.2):
+while not term:
     if time.monotonic() > deadline:
         bump("other", f"no SIGTERM within {max_s:.0f} s")
-        stop.set()
+        break
+    time.sleep(0.2)
+stop.set()
 for t in threads:
     t.join(30)
 for why in errors:

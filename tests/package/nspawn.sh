@@ -38,7 +38,7 @@ ct() {
 # ct_net COMMAND...: a command of this machine in the container's network
 # namespace alone: its loopback, where the container's echod listens.
 ct_net() {
-	timeout 400 nsenter -t "$ct_pid" -n "$@"
+	timeout -k 10 400 nsenter -t "$ct_pid" -n "$@"
 }
 
 # ct_echo MODE HOST PORT WHEN: one echo_client.py exchange, one check.
@@ -183,7 +183,7 @@ ct_journal_once() {
 ct_upgrade_under_load() {
 	local main=$1 churn dpkg rc t0
 	# exec: $! must be the process that SIGTERM stops, not a subshell.
-	(exec timeout 400 nsenter -t "$ct_pid" -n python3 \
+	(exec timeout -k 10 400 nsenter -t "$ct_pid" -n python3 \
 	    "$helpers/churn.py" 127.0.0.1 7 50 4 300) >"$work/ct-churn.log" 2>&1 &
 	churn=$!
 	churn_pid=$churn
