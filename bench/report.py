@@ -2,6 +2,7 @@
 # repetitions, results.md's tables, and the figures a run failed to produce.
 
 import re
+import statistics
 
 
 def judged(v, meets):
@@ -25,10 +26,7 @@ def paired(a, b, key):
     a few repetitions at a time), and a ratio of medians can set one
     server's fast runs against another's slow ones."""
     rs = paired_ratios(a, b, key)
-    if not rs:
-        return None
-    n = len(rs)
-    return rs[n // 2] if n % 2 else (rs[n // 2 - 1] + rs[n // 2]) / 2
+    return statistics.median(rs) if rs else None
 
 
 def evaluate_targets(r):
@@ -58,10 +56,10 @@ def evaluate_targets(r):
         if w not in wl:
             return
         e, o = res(w, server).get("cpu_us"), res(w, other).get("cpu_us")
-        v = paired(res(w, server), res(w, other), "cpu_us")
         # How often the server was the cheaper: a median near 1.0 is a
         # tie or a lead, and this says which.
         rs = paired_ratios(res(w, server), res(w, other), "cpu_us")
+        v = statistics.median(rs) if rs else None
         rows.append({"target": name, "value": v, "bound": bound,
                      "shown": ("%.2f x (medians %s vs %s us; cheaper in "
                                "%d of %d)" % (

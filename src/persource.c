@@ -56,6 +56,7 @@ struct persource {
 };
 
 static size_t	 table_sets(size_t);
+static size_t	 table_len(size_t);
 static struct persource *table_map(int, size_t);
 static struct ps_set	*set_lock(struct persource *, size_t);
 static struct ps_entry	*find(struct ps_set *, const struct addr_key *,
@@ -71,6 +72,12 @@ table_sets(size_t entries)
 	return nsets;
 }
 
+static size_t
+table_len(size_t nsets)
+{
+	return sizeof(struct ps_table) + nsets * sizeof(struct ps_set);
+}
+
 /* A handle on the table of `nsets` sets in fd, which holds that much. */
 static struct persource *
 table_map(int fd, size_t nsets)
@@ -82,7 +89,7 @@ table_map(int fd, size_t nsets)
 		return NULL;
 	}
 	ps->nsets = nsets;
-	ps->len = sizeof(struct ps_table) + nsets * sizeof(struct ps_set);
+	ps->len = table_len(nsets);
 	ps->fd = fd;
 	ps->t = mmap(NULL, ps->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (ps->t == MAP_FAILED) {
@@ -96,8 +103,7 @@ table_map(int fd, size_t nsets)
 struct persource *
 persource_create(size_t entries)
 {
-	size_t nsets = table_sets(entries), i;
-	size_t len = sizeof(struct ps_table) + nsets * sizeof(struct ps_set);
+	size_t nsets = table_sets(entries), len = table_len(nsets), i;
 	pthread_mutexattr_t attr;
 	struct persource *ps;
 	int error, fd;
@@ -153,8 +159,7 @@ persource_adopt(int fd, size_t entries)
 
 	if (fstat(fd, &st) == -1)
 		return NULL;
-	if ((size_t)st.st_size != sizeof(struct ps_table) +
-	    nsets * sizeof(struct ps_set)) {
+	if ((size_t)st.st_size != table_len(nsets)) {
 		errno = EPROTO;
 		return NULL;
 	}

@@ -121,9 +121,10 @@ set_cloexec_all(struct master *m, bool on)
 }
 
 /*
- * "1 pf=FD sb=FD ps=FD next=GEN L=PROTO,FD,LEN,HEX...
- * W=PID,GEN,KIND,SLOT,BOARD..."  ps: the per-source table; L: a listener, with the configured address as raw bytes, so that
- * "port = 0" entries match again; W: a worker, of any generation.
+ * "1 pf=FD sb=FD ps=FD next=GEN L=PROTO,FD,LEN,HEX... W=PID,GEN,KIND,..."
+ * sb: the status table; ps: the per-source table; L: a listener, with the
+ * configured address as raw bytes, so that "port = 0" entries match
+ * again; W: a worker (PID,GEN,KIND,SLOT,BOARD), of any generation.
  */
 static int
 encode(struct master *m, char *buf, size_t len)
@@ -169,9 +170,8 @@ encode(struct master *m, char *buf, size_t len)
  * SIGUSR2 or `echod -s upgrade`: execute the binary at our path anew,
  * under this pid, so systemd keeps tracking it.  Listeners, the locked
  * pid file, the status table and the per-source table stay open across
- * exec; the workers, our
- * children still, are adopted by the new image as a generation that
- * drains once its own first generation serves.  If the new binary or the
+ * exec; the workers, our children still, are adopted by the new image as
+ * a generation that drains once its own first generation serves.  If the new binary or the
  * configuration fails its check, or exec fails, nothing changes.
  */
 void

@@ -159,9 +159,7 @@ fail:
 void
 tcp_conn_drop(struct worker_tcp *wt, struct conn_entry *e, enum conn_end why)
 {
-	if (e->proxy_wait && (why == CONN_END_CLIENT ||
-	    why == CONN_END_ERROR || why == CONN_END_IDLE ||
-	    why == CONN_END_SHUTDOWN))
+	if (e->proxy_wait)
 		why = CONN_END_PROXY;
 	log_debug("fd %d closed (%s) after %llu bytes", e->c.fd,
 	    conn_end_name(why), (unsigned long long)e->c.bytes);

@@ -392,13 +392,16 @@ START_TEST(conn_read_filling_the_rest_keeps_reading)
 }
 END_TEST
 
-/* Loopback TCP, port 0: sv[0] echod's end (non-blocking), sv[1] the peer's. */
+/*
+ * As pair_open, over loopback TCP (port 0), whose edges differ from a
+ * socketpair's; both ends non-blocking, the kernel's buffers as they are.
+ */
 static void
-tcp_pair(int sv[2])
+pair_open_tcp(struct pair *p)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
-	int l;
+	int l, sv[2];
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -413,6 +416,11 @@ tcp_pair(int sv[2])
 	    sizeof(sin)), 0);
 	ck_assert_int_ge(sv[0] = accept4(l, NULL, NULL, SOCK_NONBLOCK), 0);
 	(void)close(l);
+	ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	buf_pool_init(&p->pool, 4, 1);
+	conn_init(&p->c, sv[0]);
+	p->c.can_read = true;		/* as the first edge would */
+	p->peer = sv[1];
 }
 
 /*
@@ -493,17 +501,12 @@ static void
 flow_open(struct flow *f, const unsigned char *in, unsigned char *out,
     size_t len, bool shut, bool tcp)
 {
-	int sv[2], sz = 1 << 20;
+	int sz = 1 << 20;
 
 	memset(f, 0, sizeof(*f));
-	if (tcp) {
-		tcp_pair(sv);
-		ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
-		buf_pool_init(&f->p.pool, 4, 1);
-		conn_init(&f->p.c, sv[0]);
-		f->p.c.can_read = true;
-		f->p.peer = sv[1];
-	} else
+	if (tcp)
+		pair_open_tcp(&f->p);
+	else
 		pair_open(&f->p);
 	/* The peer can queue a lot before anybody reads; echod cannot. */
 	(void)setsockopt(f->p.peer, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
@@ -704,41 +707,41 @@ START_TEST(conn_fails_when_peer_resets)
 {
 	struct linger lg = { 1, 0 };
 	struct pollfd pfd;
-	struct buf_pool pool;
-	struct conn c;
+	struct pair p;
 	unsigned char out[8];
-	int sv[2], ep;
 	bool moved;
+	int ep;
 
-	tcp_pair(sv);
-	buf_pool_init(&pool, 4, 1);
-	conn_init(&c, sv[0]);
-	ep = edge_open(&c);
+	pair_open_tcp(&p);
+	ep = edge_open(&p.c);
 	/* One echo first: a connection in use, then idle. */
-	ck_assert_int_eq(send(sv[1], "ping", 4, 0), 4);
-	ck_assert_uint_ne(edge_wait(ep, &c, EPOLLIN), 0);
-	ck_assert_int_eq(conn_run(&c, &pool, CONN_BUDGET, &moved), CONN_IDLE);
-	pfd.fd = sv[1];
+	ck_assert_int_eq(send(p.peer, "ping", 4, 0), 4);
+	ck_assert_uint_ne(edge_wait(ep, &p.c, EPOLLIN), 0);
+	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
+	    CONN_IDLE);
+	pfd.fd = p.peer;
 	pfd.events = POLLIN;
 	ck_assert_int_eq(poll(&pfd, 1, 1000), 1);
-	ck_assert_int_eq(recv(sv[1], out, sizeof(out), MSG_DONTWAIT), 4);
+	ck_assert_int_eq(recv(p.peer, out, sizeof(out), MSG_DONTWAIT), 4);
 	ck_assert_mem_eq(out, "ping", 4);
-	ck_assert_ptr_null(c.b);
+	ck_assert_ptr_null(p.c.b);
 	/* Nothing pending on echod's side: the reset. */
-	ck_assert_int_eq(setsockopt(sv[1], SOL_SOCKET, SO_LINGER, &lg,
+	ck_assert_int_eq(setsockopt(p.peer, SOL_SOCKET, SO_LINGER, &lg,
 	    sizeof(lg)), 0);
-	ck_assert_int_eq(close(sv[1]), 0);
-	ck_assert_uint_ne(edge_wait(ep, &c, EPOLLERR | EPOLLHUP), 0);
-	ck_assert(c.must_drain && c.can_read);
-	ck_assert_int_eq(conn_run(&c, &pool, CONN_BUDGET, &moved), CONN_DONE);
-	ck_assert(c.failed);
-	ck_assert(!c.read_eof);
-	ck_assert_ptr_null(conn_stall_call(&c));
-	ck_assert_uint_eq(c.bytes, 4);
-	conn_close(&c, &pool);
-	ck_assert_uint_eq(pool.small.nlent, 0);
-	ck_assert_uint_eq(pool.large.nlent, 0);
-	buf_pool_clear(&pool);
+	ck_assert_int_eq(close(p.peer), 0);
+	p.peer = -1;
+	ck_assert_uint_ne(edge_wait(ep, &p.c, EPOLLERR | EPOLLHUP), 0);
+	ck_assert(p.c.must_drain && p.c.can_read);
+	ck_assert_int_eq(conn_run(&p.c, &p.pool, CONN_BUDGET, &moved),
+	    CONN_DONE);
+	ck_assert(p.c.failed);
+	ck_assert(!p.c.read_eof);
+	ck_assert_ptr_null(conn_stall_call(&p.c));
+	ck_assert_uint_eq(p.c.bytes, 4);
+	conn_close(&p.c, &p.pool);
+	ck_assert_uint_eq(p.pool.small.nlent, 0);
+	ck_assert_uint_eq(p.pool.large.nlent, 0);
+	pair_close(&p);
 	(void)close(ep);
 }
 END_TEST
