@@ -380,6 +380,30 @@ START_TEST(proxy_headerless_idle_counts_as_refused)
 }
 END_TEST
 
+/*
+ * A fast stop counts what is open in one sum, without closing each: a
+ * connection still waiting for its header is counted there as refused
+ * for it, not as an accepted one closed at shutdown.
+ */
+START_TEST(proxy_headerless_at_fast_stop_counts_as_refused)
+{
+	struct harness h;
+	int fd;
+
+	start_proxied(&h, "workers = 1;");
+	ck_assert_int_ge(fd = connect_from("127.0.0.1", h.tcp4), 0);
+	ck_assert(harness_wait_counter(&h, "connections", 1, WAIT_MS));
+	harness_mark(&h);
+	harness_signal(&h, SIGQUIT);
+	ck_assert_int_ne(harness_wait_exit(&h, 3 * WAIT_MS), -1);
+	ck_assert(harness_wait_log(&h, "exiting (fast shutdown): accepted 0 "
+	    "connections; closed 0 by the client, 0 on an error, 0 idle, 0 at "
+	    "shutdown", 0));
+	(void)close(fd);
+	harness_finish(&h);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -392,6 +416,7 @@ main(void)
 	tcase_add_test(tc, proxy_header_names_the_client);
 	tcase_add_test(tc, proxy_limits_apply_to_the_header_client);
 	tcase_add_test(tc, proxy_headerless_idle_counts_as_refused);
+	tcase_add_test(tc, proxy_headerless_at_fast_stop_counts_as_refused);
 	tcase_add_test(tc, proxy_ipv6_sources_count_by_prefix);
 	tcase_add_test(tc, haproxy_in_front_of_two_instances);
 	suite_add_tcase(s, tc);
